@@ -1,0 +1,81 @@
+// One shard's replicated state in one region: the CRDT state of every vector id routed to the
+// shard, and the version vector of the mutations applied (DESIGN.md §2).
+//
+// Applying the same set of mutations in any order, with any duplicates, yields equal replicas
+// (operator==), and merge() is a join (commutative, associative, idempotent). The replica knows
+// nothing about indexes: apply() and merge() report what changed so that the owner (a
+// Collection) keeps its vector index in step.
+//
+// Thread-safety: none; the engine drives a replica from one thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/core/mutation.h"
+#include "engine/core/vector_state.h"
+#include "engine/core/version_vector.h"
+
+namespace meridian {
+
+// Hash for heterogeneous (std::string_view) lookup in unordered maps keyed by std::string.
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+struct ApplyOutcome {
+  bool duplicate = false;  // (origin, sequence) was already applied: nothing was done
+  VectorChange change = VectorChange::kNone;
+  // The vector's id and state after the apply. Stable until the entry is erased (entries are
+  // never erased yet: tombstone collection arrives with compaction).
+  const std::string* id = nullptr;
+  const VectorState* state = nullptr;
+};
+
+class ShardReplica {
+ public:
+  using ChangeFn = std::function<void(const std::string& id, const VectorState&, VectorChange)>;
+
+  explicit ShardReplica(uint32_t shard_index) : shard_index_(shard_index) {}
+  ShardReplica(const ShardReplica&) = default;
+  ShardReplica& operator=(const ShardReplica&) = default;
+
+  // Applies one mutation. REQUIRES: validate(m).is_ok() and m routes to this shard.
+  ApplyOutcome apply(const Mutation& m);
+  ApplyOutcome apply(Mutation&& m);
+
+  // Joins `other`'s state into this one; calls `on_change` for every vector whose visible state
+  // changed, in ascending id order. REQUIRES: other is a replica of the same shard.
+  void merge(const ShardReplica& other, const ChangeFn& on_change = nullptr);
+
+  // nullptr if the id has never been written in this shard.
+  const VectorState* find(std::string_view id) const;
+
+  // Ids with any state (live, deleted or payload-only), in ascending byte order. O(n log n).
+  std::vector<std::string> sorted_ids() const;
+
+  uint32_t shard_index() const { return shard_index_; }
+  const VersionVector& version_vector() const { return version_vector_; }
+  size_t live_count() const { return live_count_; }
+  size_t entry_count() const { return states_.size(); }
+
+  // Logical equality: same vector states and same version vector (the shard index must match).
+  bool operator==(const ShardReplica& other) const;
+
+ private:
+  template <typename M>
+  ApplyOutcome apply_impl(M&& m);
+
+  uint32_t shard_index_;
+  // Unordered for O(1) apply; never iterated where order can leak out (sorted_ids() sorts).
+  std::unordered_map<std::string, VectorState, StringHash, std::equal_to<>> states_;
+  VersionVector version_vector_;
+  size_t live_count_ = 0;
+};
+
+}  // namespace meridian

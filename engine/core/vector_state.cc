@@ -1,0 +1,147 @@
+#include "engine/core/vector_state.h"
+
+#include <cassert>
+#include <type_traits>
+#include <utility>
+
+namespace meridian {
+
+namespace {
+
+template <typename Map>
+void drop_entries_older_than(Map& map, Stamp stamp) {
+  std::erase_if(map, [&](const auto& kv) { return kv.second.stamp < stamp; });
+}
+
+VectorChange stronger(VectorChange a, VectorChange b) { return a > b ? a : b; }
+
+}  // namespace
+
+bool VectorState::assign_field(FieldEntry& e, Stamp stamp, bool present, const std::string& value) {
+  if (stamp <= e.stamp) return false;
+  bool visible_change = e.present != present || (present && e.value != value);
+  e.stamp = stamp;
+  e.present = present;
+  e.value = present ? value : std::string();
+  // A newer stamp is a state change even if the visible value is the same; report visibility.
+  return visible_change;
+}
+
+bool VectorState::assign_tag(TagEntry& e, Stamp stamp, bool present) {
+  if (stamp <= e.stamp) return false;
+  bool visible_change = e.present != present;
+  e.stamp = stamp;
+  e.present = present;
+  return visible_change;
+}
+
+void VectorState::reset_base(Stamp stamp, bool live, std::vector<float> embedding) {
+  assert(stamp > base_stamp_);
+  base_stamp_ = stamp;
+  live_ = live;
+  embedding_ = std::move(embedding);
+  drop_entries_older_than(fields_, stamp);
+  drop_entries_older_than(tags_, stamp);
+}
+
+template <typename M>
+VectorChange VectorState::apply_impl(M&& m) {
+  const Stamp stamp = m.stamp();
+  // Anything older than the winning upsert/delete was overwritten by it (upsert replaces the whole
+  // payload, delete clears it), so it can be ignored entirely.
+  if (stamp < base_stamp_) return VectorChange::kNone;
+  if (stamp == base_stamp_) return VectorChange::kNone;  // the same write again
+
+  VectorChange change = VectorChange::kNone;
+  switch (m.op) {
+    case Op::kUpsert: {
+      if constexpr (std::is_rvalue_reference_v<M&&>) {
+        reset_base(stamp, true, std::move(m.embedding));
+      } else {
+        reset_base(stamp, true, m.embedding);
+      }
+      change = VectorChange::kEmbedding;
+      for (const auto& [key, value] : m.payload.fields) assign_field(fields_[key], stamp, true, value);
+      for (const auto& tag : m.payload.tags) assign_tag(tags_[tag], stamp, true);
+      break;
+    }
+    case Op::kDelete: {
+      const bool was_live = live_;
+      const bool had_payload = !visible_payload().empty();
+      reset_base(stamp, false, {});
+      change = was_live ? VectorChange::kRemoved
+                        : (had_payload ? VectorChange::kPayload : VectorChange::kNone);
+      break;
+    }
+    case Op::kPatch: {
+      bool visible = false;
+      for (const auto& [key, value] : m.payload.fields) {
+        visible |= assign_field(fields_[key], stamp, true, value);
+      }
+      for (const auto& key : m.unset_fields) visible |= assign_field(fields_[key], stamp, false, {});
+      for (const auto& tag : m.payload.tags) visible |= assign_tag(tags_[tag], stamp, true);
+      for (const auto& tag : m.removed_tags) visible |= assign_tag(tags_[tag], stamp, false);
+      change = visible ? VectorChange::kPayload : VectorChange::kNone;
+      break;
+    }
+  }
+  return change;
+}
+
+VectorChange VectorState::apply(const Mutation& m) { return apply_impl(m); }
+VectorChange VectorState::apply(Mutation&& m) { return apply_impl(std::move(m)); }
+
+VectorChange VectorState::merge(const VectorState& other) {
+  VectorChange change = VectorChange::kNone;
+  if (other.base_stamp_ > base_stamp_) {
+    const bool was_live = live_;
+    reset_base(other.base_stamp_, other.live_, other.embedding_);
+    change = live_ ? VectorChange::kEmbedding
+                   : (was_live ? VectorChange::kRemoved : VectorChange::kPayload);
+  }
+  // Entries of `other` older than our base are dead here; everything else is an LWW join.
+  for (const auto& [key, theirs] : other.fields_) {
+    if (theirs.stamp < base_stamp_) continue;
+    if (assign_field(fields_[key], theirs.stamp, theirs.present, theirs.value)) {
+      change = stronger(change, VectorChange::kPayload);
+    }
+  }
+  for (const auto& [tag, theirs] : other.tags_) {
+    if (theirs.stamp < base_stamp_) continue;
+    if (assign_tag(tags_[tag], theirs.stamp, theirs.present)) {
+      change = stronger(change, VectorChange::kPayload);
+    }
+  }
+  return change;
+}
+
+Payload VectorState::visible_payload() const {
+  Payload p;
+  for (const auto& [key, e] : fields_) {
+    if (e.present) p.fields.emplace(key, e.value);
+  }
+  for (const auto& [tag, e] : tags_) {
+    if (e.present) p.tags.insert(tag);
+  }
+  return p;
+}
+
+bool VectorState::has_tag(const std::string& tag) const {
+  auto it = tags_.find(tag);
+  return it != tags_.end() && it->second.present;
+}
+
+bool VectorState::check_invariants() const {
+  for (const auto& [key, e] : fields_) {
+    if (e.stamp < base_stamp_ || e.stamp.is_zero()) return false;
+    if (!e.present && !e.value.empty()) return false;
+  }
+  for (const auto& [tag, e] : tags_) {
+    if (e.stamp < base_stamp_ || e.stamp.is_zero()) return false;
+  }
+  if (!live_ && !embedding_.empty()) return false;
+  if (live_ && embedding_.empty()) return false;
+  return true;
+}
+
+}  // namespace meridian

@@ -1,0 +1,87 @@
+// The replicated state of one vector id: a small state-based CRDT.
+//
+//   base       LWW register holding "live with this embedding" or "deleted", written by upserts
+//              and deletes. Its stamp is also the payload's reset point: an upsert replaces the
+//              whole payload and a delete clears it, so payload entries older than `base_stamp`
+//              are dead and are dropped.
+//   fields     LWW map: per field name a register (value or "unset") with its stamp.
+//   tags       LWW element set: per tag a register (present or removed) with its stamp.
+//
+// Invariant (checked by `check_invariants`): no field or tag entry has a stamp older than
+// base_stamp. Keeping the state normalised this way makes it canonical: two replicas that applied
+// the same set of mutations, in any order and with any duplicates, compare equal with ==.
+//
+// Stamps order writes (timestamp, then origin region); a mutation's stamp is unique, so "newer
+// wins" never meets a tie between different writes, and re-applying a write changes nothing.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "engine/core/mutation.h"
+
+namespace meridian {
+
+// What applying or merging did to the vector's visible state, from the index's point of view.
+enum class VectorChange : uint8_t {
+  kNone = 0,          // nothing visible changed (stale or duplicate write)
+  kPayload = 1,       // only payload fields or tags changed
+  kEmbedding = 2,     // the vector is live and its embedding was (re)set: (re)index it
+  kRemoved = 3,       // the vector went from live to deleted: drop it from the index
+};
+
+class VectorState {
+ public:
+  // Applies one mutation (REQUIRES: validate(m).is_ok() and the mutation is for this vector).
+  VectorChange apply(const Mutation& m);
+  // Same, taking ownership of the mutation's embedding instead of copying it.
+  VectorChange apply(Mutation&& m);
+
+  // State-based merge (join): the result is as if every mutation either side saw was applied.
+  VectorChange merge(const VectorState& other);
+
+  bool live() const { return live_; }
+  // REQUIRES: live(). The embedding as written by the winning upsert.
+  const std::vector<float>& embedding() const { return embedding_; }
+  // Stamp of the winning upsert or delete; zero if only patches were seen.
+  Stamp base_stamp() const { return base_stamp_; }
+
+  // The payload a reader sees: fields and tags that are set, in sorted order.
+  Payload visible_payload() const;
+  bool has_tag(const std::string& tag) const;
+
+  // Asserts the normalisation invariant; used by tests and debug checks.
+  bool check_invariants() const;
+
+  bool operator==(const VectorState&) const = default;
+
+ private:
+  struct FieldEntry {
+    Stamp stamp;
+    bool present = false;  // false: unset by a patch at `stamp`
+    std::string value;
+    bool operator==(const FieldEntry&) const = default;
+  };
+  struct TagEntry {
+    Stamp stamp;
+    bool present = false;  // false: removed by a patch at `stamp`
+    bool operator==(const TagEntry&) const = default;
+  };
+
+  template <typename M>
+  VectorChange apply_impl(M&& m);
+  // Moves base to `stamp` (live with `embedding`, or deleted) and drops older payload entries.
+  void reset_base(Stamp stamp, bool live, std::vector<float> embedding);
+  // LWW-assigns one field / tag entry; returns true if the entry changed.
+  static bool assign_field(FieldEntry& e, Stamp stamp, bool present, const std::string& value);
+  static bool assign_tag(TagEntry& e, Stamp stamp, bool present);
+
+  Stamp base_stamp_;
+  bool live_ = false;
+  std::vector<float> embedding_;
+  std::map<std::string, FieldEntry> fields_;
+  std::map<std::string, TagEntry> tags_;
+};
+
+}  // namespace meridian
