@@ -75,8 +75,9 @@ void add_demo(CLI::App& app, int* exit_code) {
       "demo", "Three regions write concurrently; show that all converge to the same state.");
   cmd->add_option("--seed", o->seed, "random seed")->capture_default_str();
   cmd->add_option("--writes", o->writes_per_region, "writes per region")->capture_default_str();
-  cmd->add_option("--ids", o->ids, "distinct vector ids")->capture_default_str()->check(
-      CLI::Range(1u, 1000000u));
+  cmd->add_option("--ids", o->ids, "distinct vector ids")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1000000u));
   cmd->add_option("--index", o->index, "flat, hnsw or ivf")->capture_default_str();
   cmd->callback([o, exit_code] {
     *exit_code = 1;
@@ -118,9 +119,9 @@ void add_demo(CLI::App& app, int* exit_code) {
         }
         duplicates += out->duplicate ? 1 : 0;
       }
-      std::cout << std::left << std::setw(14) << kRegionNames[r] << " applied "
-                << delivery.size() << " deliveries (" << duplicates
-                << " duplicates skipped); live vectors " << regions[r]->live_count() << "\n";
+      std::cout << std::left << std::setw(14) << kRegionNames[r] << " applied " << delivery.size()
+                << " deliveries (" << duplicates << " duplicates skipped); live vectors "
+                << regions[r]->live_count() << "\n";
     }
 
     std::vector<float> query(o->dimension, 0.5f);

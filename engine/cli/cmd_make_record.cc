@@ -38,7 +38,8 @@ void add_make_record(CLI::App& app, int* exit_code) {
     uint16_t region = 0;
   };
   auto o = std::make_shared<Options>();
-  CLI::App* cmd = app.add_subcommand("make-record", "Encode one mutation record to FILE or stdout.");
+  CLI::App* cmd =
+      app.add_subcommand("make-record", "Encode one mutation record to FILE or stdout.");
   cmd->add_option("--op", o->op, "upsert, delete or patch")->capture_default_str();
   cmd->add_option("--collection", o->collection, "collection name")->required();
   cmd->add_option("--id", o->id, "vector id")->required();
@@ -54,9 +55,12 @@ void add_make_record(CLI::App& app, int* exit_code) {
   cmd->callback([o, exit_code] {
     *exit_code = 2;
     Mutation m;
-    if (o->op == "upsert") m.op = Op::kUpsert;
-    else if (o->op == "delete") m.op = Op::kDelete;
-    else if (o->op == "patch") m.op = Op::kPatch;
+    if (o->op == "upsert")
+      m.op = Op::kUpsert;
+    else if (o->op == "delete")
+      m.op = Op::kDelete;
+    else if (o->op == "patch")
+      m.op = Op::kPatch;
     else {
       std::cerr << "meridian make-record: --op must be upsert, delete or patch\n";
       return;

@@ -53,8 +53,8 @@ VectorIndex& Collection::partition_of_shard(uint32_t shard) const {
 Status Collection::check_mutation(const Mutation& m) const {
   if (Status s = validate(m); !s.is_ok()) return s;
   if (m.collection != config_.name) {
-    return Status::invalid_argument("mutation is for collection '" + m.collection +
-                                    "', not '" + config_.name + "'");
+    return Status::invalid_argument("mutation is for collection '" + m.collection + "', not '" +
+                                    config_.name + "'");
   }
   if (m.op == Op::kUpsert && m.embedding.size() != config_.index.dimension) {
     return Status::invalid_argument("embedding has " + std::to_string(m.embedding.size()) +
@@ -64,8 +64,7 @@ Status Collection::check_mutation(const Mutation& m) const {
   return Status::ok();
 }
 
-VectorKey Collection::key_for(const std::string& id, uint32_t /*shard*/,
-                              const VectorState* state) {
+VectorKey Collection::key_for(const std::string& id, uint32_t /*shard*/, const VectorState* state) {
   auto it = key_of_id_.find(std::string_view(id));
   if (it != key_of_id_.end()) return it->second;
   const VectorKey key = VectorKey(slots_.size());

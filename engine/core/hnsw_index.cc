@@ -92,8 +92,8 @@ void HnswIndex::search(const float* query, size_t k, const KeyFilter* filter,
 }
 
 std::string HnswIndex::describe() const {
-  return std::string("hnsw ") + metric_name(params().metric) + " M=" +
-         std::to_string(params().hnsw_m) + " live=" + std::to_string(live_) +
+  return std::string("hnsw ") + metric_name(params().metric) +
+         " M=" + std::to_string(params().hnsw_m) + " live=" + std::to_string(live_) +
          " tombstones=" + std::to_string(tombstones());
 }
 

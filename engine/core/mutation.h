@@ -73,7 +73,7 @@ struct Mutation {
 inline constexpr size_t kMaxCollectionNameBytes = 128;
 inline constexpr size_t kMaxVectorIdBytes = 512;
 inline constexpr size_t kMaxDimension = 4096;
-inline constexpr size_t kMaxPayloadEntries = 256;     // fields + tags + unset + removed, together
+inline constexpr size_t kMaxPayloadEntries = 256;      // fields + tags + unset + removed, together
 inline constexpr size_t kMaxPayloadBytes = 64 * 1024;  // sum of key, value and tag bytes
 inline constexpr size_t kMaxStringBytes = 16 * 1024;   // any single field key, value or tag
 

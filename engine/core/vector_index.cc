@@ -49,8 +49,8 @@ Status validate(const IndexParams& p) {
     return Status::invalid_argument("unknown metric");
   }
   if (p.dimension == 0 || p.dimension > kMaxDimension) {
-    return Status::invalid_argument("dimension " + std::to_string(p.dimension) +
-                                    " is outside 1.." + std::to_string(kMaxDimension));
+    return Status::invalid_argument("dimension " + std::to_string(p.dimension) + " is outside 1.." +
+                                    std::to_string(kMaxDimension));
   }
   if (p.hnsw_m < 2 || p.hnsw_m > 256) return Status::invalid_argument("hnsw_m must be in 2..256");
   if (p.hnsw_ef_construction < 1 || p.hnsw_ef_search < 1 || p.hnsw_ef_construction > 4096 ||

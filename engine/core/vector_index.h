@@ -34,7 +34,7 @@ enum class IndexKind : uint8_t { kFlat = 1, kHnsw = 2, kIvf = 3 };
 
 const char* metric_name(Metric m);
 const char* index_kind_name(IndexKind k);
-Result<Metric> parse_metric(const std::string& name);        // "l2", "ip", "cosine"
+Result<Metric> parse_metric(const std::string& name);         // "l2", "ip", "cosine"
 Result<IndexKind> parse_index_kind(const std::string& name);  // "flat", "hnsw", "ivf"
 
 // True if score `a` ranks before score `b` under `metric`.

@@ -61,7 +61,8 @@ VectorChange VectorState::apply_impl(M&& m) {
         reset_base(stamp, true, m.embedding);
       }
       change = VectorChange::kEmbedding;
-      for (const auto& [key, value] : m.payload.fields) assign_field(fields_[key], stamp, true, value);
+      for (const auto& [key, value] : m.payload.fields)
+        assign_field(fields_[key], stamp, true, value);
       for (const auto& tag : m.payload.tags) assign_tag(tags_[tag], stamp, true);
       break;
     }
@@ -78,7 +79,8 @@ VectorChange VectorState::apply_impl(M&& m) {
       for (const auto& [key, value] : m.payload.fields) {
         visible |= assign_field(fields_[key], stamp, true, value);
       }
-      for (const auto& key : m.unset_fields) visible |= assign_field(fields_[key], stamp, false, {});
+      for (const auto& key : m.unset_fields)
+        visible |= assign_field(fields_[key], stamp, false, {});
       for (const auto& tag : m.payload.tags) visible |= assign_tag(tags_[tag], stamp, true);
       for (const auto& tag : m.removed_tags) visible |= assign_tag(tags_[tag], stamp, false);
       change = visible ? VectorChange::kPayload : VectorChange::kNone;

@@ -25,10 +25,10 @@ namespace meridian {
 
 // What applying or merging did to the vector's visible state, from the index's point of view.
 enum class VectorChange : uint8_t {
-  kNone = 0,          // nothing visible changed (stale or duplicate write)
-  kPayload = 1,       // only payload fields or tags changed
-  kEmbedding = 2,     // the vector is live and its embedding was (re)set: (re)index it
-  kRemoved = 3,       // the vector went from live to deleted: drop it from the index
+  kNone = 0,       // nothing visible changed (stale or duplicate write)
+  kPayload = 1,    // only payload fields or tags changed
+  kEmbedding = 2,  // the vector is live and its embedding was (re)set: (re)index it
+  kRemoved = 3,    // the vector went from live to deleted: drop it from the index
 };
 
 class VectorState {
