@@ -11,6 +11,7 @@ const char* status_code_name(StatusCode code) {
     case StatusCode::kTruncated: return "truncated";
     case StatusCode::kTooLarge: return "too_large";
     case StatusCode::kUnsupported: return "unsupported";
+    case StatusCode::kUnavailable: return "unavailable";
   }
   return "unknown";
 }

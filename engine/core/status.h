@@ -20,6 +20,7 @@ enum class StatusCode {
   kTruncated,        // bytes end before the structure they describe does
   kTooLarge,         // a size exceeds a documented limit
   kUnsupported,      // a known-but-unsupported variant (e.g. a future format version)
+  kUnavailable,      // a dependency (log, peer region) cannot be reached now; retry later
 };
 
 // Stable lower-case name of a code, e.g. "corruption"; used in CLI output and JSON.
@@ -39,6 +40,7 @@ class [[nodiscard]] Status {
   static Status truncated(std::string m) { return {StatusCode::kTruncated, std::move(m)}; }
   static Status too_large(std::string m) { return {StatusCode::kTooLarge, std::move(m)}; }
   static Status unsupported(std::string m) { return {StatusCode::kUnsupported, std::move(m)}; }
+  static Status unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
 
   bool is_ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }

@@ -8,6 +8,16 @@ namespace meridian {
 
 namespace {
 
+// Test-only sabotage: the simulator's test suite builds a variant of this file with
+// MERIDIAN_TEST_BREAK_LWW defined, in which the last write *applied* wins instead of the newest,
+// and checks that the `partition` scenario then fails to converge (tests/CMakeLists.txt). Never
+// defined in a real build.
+#ifdef MERIDIAN_TEST_BREAK_LWW
+constexpr bool kIgnoreStamps = true;
+#else
+constexpr bool kIgnoreStamps = false;
+#endif
+
 template <typename Map>
 void drop_entries_older_than(Map& map, Stamp stamp) {
   std::erase_if(map, [&](const auto& kv) { return kv.second.stamp < stamp; });
@@ -36,7 +46,7 @@ bool VectorState::assign_tag(TagEntry& e, Stamp stamp, bool present) {
 }
 
 void VectorState::reset_base(Stamp stamp, bool live, std::vector<float> embedding) {
-  assert(stamp > base_stamp_);
+  assert(kIgnoreStamps || stamp > base_stamp_);
   base_stamp_ = stamp;
   live_ = live;
   embedding_ = std::move(embedding);
@@ -49,7 +59,7 @@ VectorChange VectorState::apply_impl(M&& m) {
   const Stamp stamp = m.stamp();
   // Anything older than the winning upsert/delete was overwritten by it (upsert replaces the whole
   // payload, delete clears it), so it can be ignored entirely.
-  if (stamp < base_stamp_) return VectorChange::kNone;
+  if (!kIgnoreStamps && stamp < base_stamp_) return VectorChange::kNone;
   if (stamp == base_stamp_) return VectorChange::kNone;  // the same write again
 
   VectorChange change = VectorChange::kNone;

@@ -1,0 +1,94 @@
+// The environment seam (DESIGN.md §1): everything nondeterministic the engine needs.
+//
+// Engine code above this seam (engine/node) never reads a clock, sleeps, spawns a thread, opens
+// a socket or a file, or draws randomness by itself: it asks an Env. Two environments implement
+// it: engine/real (librdkafka, gRPC, files, steady clock) and sim/ (virtual time, simulated
+// network, Kafka-semantics log, disk). Everything is driven from one thread: an Env calls back
+// into the engine only from its event loop, never concurrently.
+//
+// Interfaces here are small and virtual (cold path, LevelDB's Env idea); hot loops live in
+// engine/core and take plain data.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "engine/core/status.h"
+
+namespace meridian::env {
+
+// Nanoseconds. Monotonic time is measured from the environment's start.
+using TimeNs = int64_t;
+inline constexpr TimeNs kMicrosecond = 1'000;
+inline constexpr TimeNs kMillisecond = 1'000'000;
+inline constexpr TimeNs kSecond = 1'000'000'000;
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  // Monotonic time for timeouts, latencies and lag; never goes backwards.
+  virtual TimeNs monotonic_ns() const = 0;
+  // This region's wall clock, ms since the Unix epoch. It may be skewed against other regions'
+  // clocks and may even step backwards; it only feeds the hybrid logical clock.
+  virtual uint64_t wall_ms() const = 0;
+};
+
+class Timers {
+ public:
+  using TimerId = uint64_t;
+  virtual ~Timers() = default;
+  // Runs `fn` once, `delay` from now (delay >= 0), on the engine's thread. Never calls `fn`
+  // synchronously from inside after().
+  virtual TimerId after(TimeNs delay, std::function<void()> fn) = 0;
+  // Cancels a timer that has not fired; unknown or fired ids are ignored.
+  virtual void cancel(TimerId id) = 0;
+};
+
+class Random {
+ public:
+  virtual ~Random() = default;
+  // Uniform 64-bit value. Seeded by the environment; the simulator derives it from the run seed.
+  virtual uint64_t next_u64() = 0;
+  // Uniform in [0, 1).
+  double next_unit() { return double(next_u64() >> 11) * 0x1.0p-53; }
+};
+
+// One record read back from a log partition.
+struct LogRecord {
+  std::string topic;
+  uint32_t partition = 0;
+  uint64_t offset = 0;
+  std::string key;
+  std::string value;
+};
+
+// This region's log cluster, with Kafka semantics: topics of numbered partitions, each an
+// append-only sequence of records with offsets 0, 1, 2, ...; records of other regions appear in
+// this cluster as mirrored topics named "<origin>.<topic>" (MirrorMaker 2's naming), in the
+// origin's per-partition order.
+class Log {
+ public:
+  using ProduceDone = std::function<void(Status status, uint64_t offset)>;
+  using RecordFn = std::function<void(const LogRecord& record)>;
+  virtual ~Log() = default;
+
+  // Appends one record. `done` runs exactly once: with ok and the record's offset when the
+  // record is durable in the cluster's in-sync quorum (acks=all), or with an error (cluster
+  // unreachable, producer buffer full, timeout). An error means the record may or may not be
+  // in the log; the caller must not acknowledge the write as durable.
+  virtual void produce(const std::string& topic, uint32_t partition, std::string key,
+                       std::string value, ProduceDone done) = 0;
+
+  // Delivers the records of topic/partition in offset order, starting at `from_offset`, as they
+  // become available, until the process ends. Creating a subscription for a topic that does not
+  // exist yet is allowed (mirrored topics appear later). One subscription per partition.
+  virtual void subscribe(const std::string& topic, uint32_t partition, uint64_t from_offset,
+                         RecordFn on_record) = 0;
+
+  // One past the last offset the cluster has for topic/partition (its high watermark); 0 if
+  // unknown. Used for lag reporting, not for correctness.
+  virtual uint64_t end_offset(const std::string& topic, uint32_t partition) const = 0;
+};
+
+}  // namespace meridian::env

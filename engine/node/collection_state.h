@@ -1,0 +1,31 @@
+// Per-collection state inside a RegionNode (private to engine/node).
+#pragma once
+
+#include <functional>
+#include <list>
+#include <memory>
+#include <vector>
+
+#include "engine/core/collection.h"
+#include "engine/node/region_node.h"
+#include "engine/node/shard_producer.h"
+
+namespace meridian::node {
+
+struct RegionNode::SessionWaiter {
+  SearchRequest request;
+  std::function<void(SearchResponse)> done;
+  env::Timers::TimerId deadline = 0;
+};
+
+struct RegionNode::CollectionState {
+  std::unique_ptr<Collection> collection;
+  std::vector<std::unique_ptr<ShardProducer>> producers;  // per shard
+  std::vector<uint64_t> next_sequence;                    // per shard: last sequence issued here
+  std::vector<uint64_t> writes_per_shard;                 // accepted here
+  // Session reads waiting for their token; checked after every applied record. A list because
+  // waiters leave from the middle and their order is the order they arrived.
+  std::list<std::shared_ptr<SessionWaiter>> waiters;
+};
+
+}  // namespace meridian::node

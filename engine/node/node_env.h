@@ -1,0 +1,31 @@
+// What a region node gets from its environment: the env seam plus typed calls to peer regions.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "engine/env/env.h"
+#include "engine/node/requests.h"
+
+namespace meridian::node {
+
+// Requests to other regions. The real build carries them over gRPC with mutual TLS; the
+// simulator over its network model. `done` runs exactly once, on the engine's thread.
+class Peers {
+ public:
+  virtual ~Peers() = default;
+  // Runs `request` at `region` with eventual consistency (the remote serves it from its local
+  // replica). On failure (unreachable, timeout) the response carries a non-ok status.
+  virtual void forward_search(const std::string& region, const SearchRequest& request,
+                              std::function<void(SearchResponse)> done) = 0;
+};
+
+struct NodeEnv {
+  env::Clock& clock;
+  env::Timers& timers;
+  env::Random& random;
+  env::Log& log;
+  Peers& peers;
+};
+
+}  // namespace meridian::node

@@ -1,0 +1,280 @@
+#include "engine/node/region_node.h"
+
+#include <cassert>
+#include <utility>
+
+#include "engine/core/record_codec.h"
+#include "engine/core/routing.h"
+#include "engine/node/collection_state.h"
+#include "engine/node/coverage.h"
+
+namespace meridian::node {
+
+std::string wal_topic(const std::string& collection) { return "wal." + collection; }
+
+std::string mirrored_topic(const std::string& origin_region, const std::string& topic) {
+  return origin_region + "." + topic;
+}
+
+const char* consistency_name(Consistency c) {
+  switch (c) {
+    case Consistency::kEventual: return "eventual";
+    case Consistency::kSession: return "session";
+    case Consistency::kBounded: return "bounded";
+  }
+  return "unknown";
+}
+
+RegionNode::RegionNode(NodeOptions options, NodeEnv env)
+    : options_(std::move(options)), env_(env) {}
+
+RegionNode::~RegionNode() = default;
+
+Status RegionNode::start() {
+  bool self_listed = false;
+  for (const RegionInfo& r : options_.regions) self_listed |= r.id == options_.self.id;
+  if (!self_listed) return Status::invalid_argument("regions must include this node's region");
+  for (const CollectionConfig& config : options_.collections) {
+    Result<std::unique_ptr<Collection>> created = Collection::create(config);
+    if (!created.is_ok()) return created.status();
+    auto state = std::make_unique<CollectionState>();
+    state->collection = std::move(created).value();
+    for (uint32_t s = 0; s < config.num_shards; ++s) {
+      state->producers.push_back(std::make_unique<ShardProducer>(env_, wal_topic(config.name), s,
+                                                                 options_.producer));
+    }
+    state->next_sequence.assign(config.num_shards, 0);
+    state->writes_per_shard.assign(config.num_shards, 0);
+    if (!collections_.emplace(config.name, std::move(state)).second) {
+      return Status::invalid_argument("collection '" + config.name + "' is configured twice");
+    }
+  }
+  started_at_ = env_.clock.monotonic_ns();
+  subscribe_all();
+  heartbeat();
+  return Status::ok();
+}
+
+RegionNode::CollectionState* RegionNode::find(const std::string& name) {
+  auto it = collections_.find(name);
+  return it == collections_.end() ? nullptr : it->second.get();
+}
+
+const Collection* RegionNode::collection(const std::string& name) const {
+  auto it = collections_.find(name);
+  return it == collections_.end() ? nullptr : it->second->collection.get();
+}
+
+const RegionInfo* RegionNode::region_by_id(RegionId id) const {
+  for (const RegionInfo& r : options_.regions) {
+    if (r.id == id) return &r;
+  }
+  return nullptr;
+}
+
+// ---- write path ----
+
+Status RegionNode::to_mutation(const WriteRequest& request, const CollectionState& state,
+                               Mutation* m) const {
+  m->op = request.op;
+  m->collection = request.collection;
+  m->vector_id = request.vector_id;
+  m->embedding = request.embedding;
+  m->payload = request.payload;
+  m->unset_fields = request.unset_fields;
+  m->removed_tags = request.removed_tags;
+  m->origin_region = options_.self.id;
+  m->timestamp = 1;  // placeholders so that validate() checks the client's part only
+  m->origin_sequence = 1;
+  if (Status s = validate(*m); !s.is_ok()) return s;
+  const uint32_t dim = state.collection->config().index.dimension;
+  if (m->op == Op::kUpsert && m->embedding.size() != dim) {
+    return Status::invalid_argument("embedding has " + std::to_string(m->embedding.size()) +
+                                    " dimensions; collection '" + m->collection + "' has " +
+                                    std::to_string(dim));
+  }
+  return Status::ok();
+}
+
+void RegionNode::write(WriteRequest request, std::function<void(WriteResponse)> done) {
+  CollectionState* state = find(request.collection);
+  WriteResponse response;
+  response.origin = options_.self.id;
+  if (state == nullptr) {
+    ++counters_.writes_rejected;
+    response.status = Status::not_found("no collection '" + request.collection + "'");
+    done(std::move(response));
+    return;
+  }
+  Mutation m;
+  if (Status s = to_mutation(request, *state, &m); !s.is_ok()) {
+    ++counters_.writes_rejected;
+    response.status = std::move(s);
+    done(std::move(response));
+    return;
+  }
+  if (pending_writes() >= options_.max_pending_writes) {
+    // Partition-aware admission: refuse fast instead of queueing without bound.
+    COVER("producer_buffer_full");
+    ++counters_.writes_rejected;
+    response.status = Status::unavailable("too many writes pending (" +
+                                          std::to_string(options_.max_pending_writes) +
+                                          "); the region's log is not keeping up or unreachable");
+    done(std::move(response));
+    return;
+  }
+  const uint32_t shard = state->collection->shard_of(m.vector_id);
+  m.timestamp = clock_.tick(env_.clock.wall_ms());
+  m.origin_sequence = ++state->next_sequence[shard];
+  ++state->writes_per_shard[shard];
+  ++counters_.writes_accepted;
+  response.shard = shard;
+  response.sequence = m.origin_sequence;
+  response.timestamp = m.timestamp;
+  std::string record;
+  encode_mutation(m, &record);
+  state->producers[shard]->enqueue(
+      m.vector_id, std::move(record), std::move(response),
+      [this, done = std::move(done)](WriteResponse r) {
+        if (r.status.is_ok()) ++counters_.writes_acknowledged;
+        done(std::move(r));
+      });
+}
+
+size_t RegionNode::pending_writes() const {
+  size_t n = 0;
+  for (const auto& [name, state] : collections_) {
+    for (const auto& p : state->producers) n += p->pending();
+  }
+  return n;
+}
+
+std::vector<uint64_t> RegionNode::shard_write_counts(const std::string& collection) const {
+  auto it = collections_.find(collection);
+  return it == collections_.end() ? std::vector<uint64_t>() : it->second->writes_per_shard;
+}
+
+// ---- replication path ----
+
+void RegionNode::subscribe_all() {
+  for (const RegionInfo& origin : options_.regions) {
+    const bool self = origin.id == options_.self.id;
+    for (const auto& [name, state] : collections_) {
+      const std::string topic =
+          self ? wal_topic(name) : mirrored_topic(origin.name, wal_topic(name));
+      for (uint32_t s = 0; s < state->collection->config().num_shards; ++s) {
+        env_.log.subscribe(topic, s, 0,
+                           [this, origin, collection = name](const env::LogRecord& record) {
+                             on_record(origin, collection, record);
+                           });
+      }
+    }
+    if (!self) {
+      env_.log.subscribe(
+          mirrored_topic(origin.name, kHeartbeatTopic), 0, 0,
+          [this, id = origin.id](const env::LogRecord& r) { on_heartbeat(id, r.value); });
+    }
+  }
+}
+
+void RegionNode::on_record(const RegionInfo& origin, const std::string& collection,
+                           const env::LogRecord& record) {
+  CollectionState* state = find(collection);
+  assert(state != nullptr);
+  Status decoded = decode_mutation_into(record.value, &scratch_);
+  if (decoded.is_ok() && (scratch_.collection != collection ||
+                          scratch_.origin_region != origin.id ||
+                          state->collection->shard_of(scratch_.vector_id) != record.partition)) {
+    decoded = Status::corruption("record does not belong to " + record.topic + "/" +
+                                 std::to_string(record.partition));
+  }
+  if (!decoded.is_ok()) {
+    // Detected and reported, never applied. The version vector keeps the hole visible.
+    COVER("corrupt_record_rejected");
+    ++counters_.records_corrupt;
+    if (observer_ != nullptr) observer_->on_corrupt_record(record, decoded);
+    return;
+  }
+  clock_.observe(scratch_.timestamp, env_.clock.wall_ms());
+  Result<ApplyOutcome> outcome = state->collection->apply(scratch_);
+  assert(outcome.is_ok());  // decode already validated it against the same rules
+  const bool duplicate = outcome.is_ok() && outcome->duplicate;
+  ++(duplicate ? counters_.records_duplicate : counters_.records_applied);
+  if (observer_ != nullptr) observer_->on_applied(collection, record.partition, scratch_, duplicate);
+  if (!duplicate && !state->waiters.empty()) wake_session_waiters(*state);
+}
+
+std::string RegionNode::encode_heartbeat() const {
+  // Little-endian u64 per (collection in name order, shard): the last sequence issued here.
+  std::string out;
+  for (const auto& [name, state] : collections_) {
+    for (uint64_t seq : state->next_sequence) {
+      for (int i = 0; i < 8; ++i) out.push_back(char(seq >> (8 * i)));
+    }
+  }
+  return out;
+}
+
+void RegionNode::heartbeat() {
+  env_.log.produce(kHeartbeatTopic, 0, options_.self.name, encode_heartbeat(),
+                   [](Status, uint64_t) {});
+  env_.timers.after(options_.heartbeat_interval, [this] { heartbeat(); });
+}
+
+void RegionNode::on_heartbeat(RegionId origin, const std::string& value) {
+  PendingHeartbeat h;
+  h.received_at = env_.clock.monotonic_ns();
+  size_t expected = 0;
+  for (const auto& [name, state] : collections_) expected += state->next_sequence.size();
+  if (value.size() != 8 * expected) {
+    // A heartbeat from a node with another collection layout (e.g. mid-rollout): it proves the
+    // origin is alive but not what it wrote, so it cannot make this region fresh.
+    COVER("heartbeat_layout_mismatch");
+    return;
+  }
+  for (size_t i = 0; i < expected; ++i) {
+    uint64_t seq = 0;
+    for (int b = 7; b >= 0; --b) seq = (seq << 8) | uint8_t(value[8 * i + b]);
+    h.sequences.push_back(seq);
+  }
+  auto& queue = pending_heartbeats_[origin];
+  queue.push_back(std::move(h));
+  // Dropping the oldest only delays freshness: a newer heartbeat vouches for more.
+  if (queue.size() > kMaxPendingHeartbeats) queue.pop_front();
+  refresh_freshness(origin);
+}
+
+void RegionNode::refresh_freshness(RegionId origin) const {
+  auto it = pending_heartbeats_.find(origin);
+  if (it == pending_heartbeats_.end()) return;
+  auto& queue = it->second;
+  while (!queue.empty()) {
+    size_t i = 0;
+    bool applied = true;
+    for (const auto& [name, state] : collections_) {
+      for (uint32_t s = 0; s < state->next_sequence.size() && applied; ++s, ++i) {
+        applied = state->collection->shard(s).version_vector().frontier(origin) >=
+                  queue.front().sequences[i];
+      }
+    }
+    if (!applied) break;
+    last_heard_[origin] = queue.front().received_at;
+    queue.pop_front();
+  }
+}
+
+env::TimeNs RegionNode::staleness(RegionId origin) const {
+  if (origin == options_.self.id) return 0;
+  refresh_freshness(origin);
+  auto it = last_heard_.find(origin);
+  const env::TimeNs since = it == last_heard_.end() ? started_at_ : it->second;
+  return env_.clock.monotonic_ns() - since + options_.staleness_margin;
+}
+
+env::TimeNs RegionNode::max_staleness() const {
+  env::TimeNs worst = 0;
+  for (const RegionInfo& r : options_.regions) worst = std::max(worst, staleness(r.id));
+  return worst;
+}
+
+}  // namespace meridian::node

@@ -1,0 +1,155 @@
+// A region node: the engine's state machine for one region (DESIGN.md §3).
+//
+// Write path: validate → stamp with the hybrid logical clock → route to a shard → number it in
+// (this region, shard) → append to this region's log partition for the shard → acknowledge once
+// durable. Replication path: the node consumes every region's log for every collection (its own
+// topic "wal.<collection>" and the mirrored "<region>.wal.<collection>") and applies each record
+// to the CRDT replicas; duplicates (at-least-once mirroring) are skipped by version vector.
+// Read path: search the local replicas; session reads wait briefly for their token and are
+// otherwise forwarded to the origin (read repair); bounded reads are forwarded when the local
+// replica lags too much. Every response says whether it may be stale.
+//
+// Staleness: each node appends a heartbeat to its "heartbeat" topic every heartbeat_interval,
+// carrying the last sequence it had issued in every shard. A region counts an origin's
+// heartbeat only once it has applied everything that heartbeat vouches for (the heartbeat topic
+// is mirrored separately from the data and may arrive first), and reports staleness as the time
+// since the newest such heartbeat arrived, plus a margin for the heartbeat's own transit. No
+// clock comparison across regions is involved, so skew does not distort it.
+//
+// The node runs on one thread; every callback comes from its Env's event loop.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/core/collection.h"
+#include "engine/core/hlc.h"
+#include "engine/node/node_env.h"
+#include "engine/node/requests.h"
+#include "engine/node/shard_producer.h"
+
+namespace meridian::node {
+
+struct RegionInfo {
+  std::string name;
+  RegionId id = 0;
+};
+
+struct NodeOptions {
+  RegionInfo self;
+  std::vector<RegionInfo> regions;  // every region of the deployment, including self
+  std::vector<CollectionConfig> collections;
+  ProducerOptions producer;
+  size_t max_pending_writes = 20000;  // admission bound across all shards
+  env::TimeNs session_wait = 150 * env::kMillisecond;
+  env::TimeNs heartbeat_interval = 100 * env::kMillisecond;
+  // A response is flagged stale when some origin has not been heard from for longer than this.
+  env::TimeNs stale_after = 1 * env::kSecond;
+  // Added to every staleness figure: a heartbeat is timed when it arrives, not when it was
+  // sent, so this covers its replication delay (cross-region one-way latency plus mirroring).
+  env::TimeNs staleness_margin = 250 * env::kMillisecond;
+};
+
+// Names of the log topics, shared with the environments that create them.
+std::string wal_topic(const std::string& collection);
+std::string mirrored_topic(const std::string& origin_region, const std::string& topic);
+inline constexpr const char* kHeartbeatTopic = "heartbeat";
+
+// Hooks for the simulator's trace and checker (and metrics in the real build).
+class NodeObserver {
+ public:
+  virtual ~NodeObserver() = default;
+  virtual void on_applied(const std::string& /*collection*/, uint32_t /*shard*/,
+                          const Mutation& /*m*/, bool /*duplicate*/) {}
+  virtual void on_corrupt_record(const env::LogRecord& /*record*/, const Status& /*why*/) {}
+};
+
+struct NodeCounters {
+  uint64_t writes_accepted = 0;
+  uint64_t writes_acknowledged = 0;
+  uint64_t writes_rejected = 0;  // invalid, or admission bound reached
+  uint64_t records_applied = 0;
+  uint64_t records_duplicate = 0;
+  uint64_t records_corrupt = 0;
+  uint64_t searches = 0;
+  uint64_t searches_forwarded = 0;
+  uint64_t searches_stale = 0;
+  uint64_t session_waits = 0;
+};
+
+class RegionNode {
+ public:
+  RegionNode(NodeOptions options, NodeEnv env);
+  ~RegionNode();
+  RegionNode(const RegionNode&) = delete;
+  RegionNode& operator=(const RegionNode&) = delete;
+
+  // Creates the collections, subscribes to every region's log from offset 0 and starts the
+  // heartbeat. Fails on an invalid configuration.
+  Status start();
+
+  void write(WriteRequest request, std::function<void(WriteResponse)> done);
+  void search(SearchRequest request, std::function<void(SearchResponse)> done);
+
+  const Collection* collection(const std::string& name) const;
+  const NodeOptions& options() const { return options_; }
+  const NodeCounters& counters() const { return counters_; }
+  // How long since this node last heard from `origin` (0 for itself).
+  env::TimeNs staleness(RegionId origin) const;
+  env::TimeNs max_staleness() const;
+  // Writes accepted here per shard of `collection` (the hot-shard signal).
+  std::vector<uint64_t> shard_write_counts(const std::string& collection) const;
+  size_t pending_writes() const;
+
+  void set_observer(NodeObserver* observer) { observer_ = observer; }
+
+ private:
+  struct CollectionState;
+  struct SessionWaiter;
+
+  CollectionState* find(const std::string& name);
+  Status to_mutation(const WriteRequest& request, const CollectionState& state, Mutation* m) const;
+  void subscribe_all();
+  void on_record(const RegionInfo& origin, const std::string& collection,
+                 const env::LogRecord& record);
+  void on_heartbeat(RegionId origin, const std::string& value);
+  std::string encode_heartbeat() const;
+  // Moves last_heard_ forward over heartbeats whose data has been applied.
+  void refresh_freshness(RegionId origin) const;
+  void heartbeat();
+
+  SearchResponse search_locally(const CollectionState& state, const SearchRequest& request);
+  bool covers(const CollectionState& state, const SessionToken& token,
+              RegionId* missing_origin) const;
+  void wait_for_session(CollectionState& state, SearchRequest request,
+                        std::function<void(SearchResponse)> done);
+  void forward(const RegionInfo& target, SearchRequest request,
+               std::function<void(SearchResponse)> done);
+  void wake_session_waiters(CollectionState& state);
+  const RegionInfo* region_by_id(RegionId id) const;
+
+  NodeOptions options_;
+  NodeEnv env_;
+  HybridLogicalClock clock_;
+  std::map<std::string, std::unique_ptr<CollectionState>> collections_;
+  struct PendingHeartbeat {
+    env::TimeNs received_at = 0;
+    std::vector<uint64_t> sequences;  // per (collection in name order, shard)
+  };
+  static constexpr size_t kMaxPendingHeartbeats = 256;
+  // Per origin: arrival time of the newest heartbeat whose data is applied, and heartbeats
+  // still waiting for their data (oldest first). Updated lazily, hence mutable.
+  mutable std::map<RegionId, env::TimeNs> last_heard_;
+  mutable std::map<RegionId, std::deque<PendingHeartbeat>> pending_heartbeats_;
+  env::TimeNs started_at_ = 0;
+  NodeObserver* observer_ = nullptr;
+  NodeCounters counters_;
+  Mutation scratch_;  // decode buffer reused across records
+};
+
+}  // namespace meridian::node

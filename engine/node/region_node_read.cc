@@ -1,0 +1,153 @@
+// RegionNode's read path: local search, session (read-your-writes) and bounded staleness.
+#include <utility>
+
+#include "engine/node/collection_state.h"
+#include "engine/node/coverage.h"
+#include "engine/node/region_node.h"
+
+namespace meridian::node {
+
+SearchResponse RegionNode::search_locally(const CollectionState& state,
+                                          const SearchRequest& request) {
+  SearchResponse response;
+  response.served_by = options_.self.name;
+  const std::string* tag = request.tag ? &*request.tag : nullptr;
+  Result<std::vector<SearchHit>> hits = state.collection->search(request.query, request.k, tag);
+  if (!hits.is_ok()) {
+    response.status = hits.status();
+    return response;
+  }
+  response.hits = std::move(hits).value();
+  response.staleness = max_staleness();
+  response.stale = response.staleness > options_.stale_after;
+  if (response.stale) ++counters_.searches_stale;
+  return response;
+}
+
+bool RegionNode::covers(const CollectionState& state, const SessionToken& token,
+                        RegionId* missing_origin) const {
+  for (const auto& [key, sequence] : token.entries()) {
+    const auto [shard, origin] = key;
+    if (shard >= state.collection->config().num_shards ||
+        !state.collection->shard(shard).version_vector().contains(origin, sequence)) {
+      if (missing_origin != nullptr) *missing_origin = origin;
+      return false;
+    }
+  }
+  return true;
+}
+
+void RegionNode::search(SearchRequest request, std::function<void(SearchResponse)> done) {
+  ++counters_.searches;
+  CollectionState* state = find(request.collection);
+  if (state == nullptr) {
+    SearchResponse r;
+    r.served_by = options_.self.name;
+    r.status = Status::not_found("no collection '" + request.collection + "'");
+    done(std::move(r));
+    return;
+  }
+  switch (request.consistency) {
+    case Consistency::kEventual:
+      done(search_locally(*state, request));
+      return;
+    case Consistency::kSession:
+      if (covers(*state, request.session, nullptr)) {
+        done(search_locally(*state, request));
+      } else {
+        wait_for_session(*state, std::move(request), std::move(done));
+      }
+      return;
+    case Consistency::kBounded: {
+      RegionId worst = options_.self.id;
+      for (const RegionInfo& r : options_.regions) {
+        if (staleness(r.id) > staleness(worst)) worst = r.id;
+      }
+      if (staleness(worst) <= request.max_staleness) {
+        done(search_locally(*state, request));
+      } else {
+        COVER("bounded_read_forwarded");
+        forward(*region_by_id(worst), std::move(request), std::move(done));
+      }
+      return;
+    }
+  }
+}
+
+void RegionNode::wait_for_session(CollectionState& state, SearchRequest request,
+                                  std::function<void(SearchResponse)> done) {
+  ++counters_.session_waits;
+  COVER("session_read_waited");
+  auto waiter = std::make_shared<SessionWaiter>();
+  waiter->request = std::move(request);
+  waiter->done = std::move(done);
+  state.waiters.push_back(waiter);
+  const std::string collection = waiter->request.collection;
+  waiter->deadline = env_.timers.after(options_.session_wait, [this, waiter, collection] {
+    CollectionState* s = find(collection);
+    if (s == nullptr || !waiter->done) return;
+    s->waiters.remove(waiter);
+    waiter->deadline = 0;
+    RegionId missing = options_.self.id;
+    if (covers(*s, waiter->request.session, &missing)) {
+      waiter->done(search_locally(*s, waiter->request));
+      return;
+    }
+    // The token's write has not arrived here in time: read repair from its origin region.
+    COVER("read_repair");
+    const RegionInfo* origin = region_by_id(missing);
+    if (origin == nullptr) {
+      SearchResponse r = search_locally(*s, waiter->request);
+      r.session_satisfied = false;
+      r.stale = true;
+      waiter->done(std::move(r));
+      return;
+    }
+    forward(*origin, std::move(waiter->request), std::move(waiter->done));
+  });
+}
+
+void RegionNode::wake_session_waiters(CollectionState& state) {
+  for (auto it = state.waiters.begin(); it != state.waiters.end();) {
+    std::shared_ptr<SessionWaiter> waiter = *it;
+    if (!covers(state, waiter->request.session, nullptr)) {
+      ++it;
+      continue;
+    }
+    it = state.waiters.erase(it);
+    if (waiter->deadline != 0) env_.timers.cancel(waiter->deadline);
+    auto done = std::move(waiter->done);
+    waiter->done = nullptr;
+    done(search_locally(state, waiter->request));
+  }
+}
+
+void RegionNode::forward(const RegionInfo& target, SearchRequest request,
+                         std::function<void(SearchResponse)> done) {
+  ++counters_.searches_forwarded;
+  SearchRequest remote = request;
+  remote.consistency = Consistency::kEventual;
+  remote.session = SessionToken();
+  const std::string collection = request.collection;
+  env_.peers.forward_search(
+      target.name, remote,
+      [this, collection, request = std::move(request), done = std::move(done)](
+          SearchResponse reply) mutable {
+        if (reply.status.is_ok()) {
+          reply.forwarded = true;
+          done(std::move(reply));
+          return;
+        }
+        // The origin cannot be reached either: answer from here and say what was not met.
+        COVER("forward_failed_served_locally");
+        CollectionState* s = find(collection);
+        SearchResponse local = search_locally(*s, request);
+        local.stale = true;
+        if (request.consistency == Consistency::kSession) {
+          local.session_satisfied = covers(*s, request.session, nullptr);
+        }
+        done(std::move(local));
+      });
+}
+
+}  // namespace meridian::node

@@ -1,0 +1,84 @@
+// What clients send a region node and what it answers (the data plane's vocabulary; the gRPC and
+// HTTP front ends of the real build translate to and from these).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/core/collection.h"
+#include "engine/core/mutation.h"
+#include "engine/core/status.h"
+#include "engine/env/env.h"
+
+namespace meridian::node {
+
+struct WriteRequest {
+  Op op = Op::kUpsert;
+  std::string collection;
+  std::string vector_id;
+  std::vector<float> embedding;  // upsert only
+  Payload payload;               // upsert: whole payload; patch: fields to set, tags to add
+  std::set<std::string> unset_fields;  // patch only
+  std::set<std::string> removed_tags;  // patch only
+};
+
+// A write is acknowledged (status ok) only once its record is durable in the region's log
+// (acks=all). On error the write may or may not be applied later; it was not acknowledged.
+struct WriteResponse {
+  Status status;
+  RegionId origin = 0;
+  uint32_t shard = 0;
+  uint64_t sequence = 0;   // origin sequence within (origin, shard)
+  uint64_t timestamp = 0;  // HLC stamp of the write
+};
+
+// Read-your-writes token of one client session in one collection: for each (shard, origin) the
+// highest sequence the session wrote. A region can serve a session read once its version vectors
+// cover the token.
+class SessionToken {
+ public:
+  void observe(const WriteResponse& w) {
+    uint64_t& seq = min_sequence_[{w.shard, w.origin}];
+    if (w.sequence > seq) seq = w.sequence;
+  }
+  bool empty() const { return min_sequence_.empty(); }
+  // (shard, origin) -> sequence, in ascending key order.
+  const std::map<std::pair<uint32_t, RegionId>, uint64_t>& entries() const { return min_sequence_; }
+
+ private:
+  std::map<std::pair<uint32_t, RegionId>, uint64_t> min_sequence_;
+};
+
+enum class Consistency : uint8_t {
+  kEventual,  // local replica, response says how stale it may be
+  kSession,   // read-your-writes for the token: wait briefly, else forward to the origin
+  kBounded,   // forward when the local replica lags more than max_staleness
+};
+const char* consistency_name(Consistency c);
+
+struct SearchRequest {
+  std::string collection;
+  std::vector<float> query;
+  uint32_t k = 10;
+  std::optional<std::string> tag;
+  Consistency consistency = Consistency::kEventual;
+  SessionToken session;            // kSession
+  env::TimeNs max_staleness = 0;   // kBounded
+};
+
+struct SearchResponse {
+  Status status;
+  std::vector<SearchHit> hits;
+  std::string served_by;           // region that ran the search
+  bool forwarded = false;          // served by another region (session / bounded fallback)
+  bool stale = false;              // may miss recent writes from some origin
+  bool session_satisfied = true;   // kSession: every token entry was covered where it ran
+  env::TimeNs staleness = 0;       // upper bound on how far behind the replica may be
+};
+
+}  // namespace meridian::node

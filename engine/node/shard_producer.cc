@@ -1,0 +1,93 @@
+#include "engine/node/shard_producer.h"
+
+#include <algorithm>
+#include <cassert>
+#include <utility>
+
+#include "engine/node/coverage.h"
+
+namespace meridian::node {
+
+ShardProducer::ShardProducer(NodeEnv& env, std::string topic, uint32_t partition,
+                             ProducerOptions options)
+    : env_(env), topic_(std::move(topic)), partition_(partition), options_(options) {}
+
+void ShardProducer::enqueue(std::string key, std::string record, WriteResponse ack, Done done) {
+  const uint64_t id = next_id_++;
+  Item& item = items_[id];
+  item.key = std::move(key);
+  item.record = std::move(record);
+  item.ack = std::move(ack);
+  item.done = std::move(done);
+  item.timeout = env_.timers.after(options_.write_timeout, [this, id] {
+    auto it = items_.find(id);
+    if (it == items_.end()) return;
+    COVER("write_not_durable_in_time");
+    WriteResponse failed = it->second.ack;
+    failed.status = Status::unavailable(
+        "write not durable within " + std::to_string(options_.write_timeout / env::kMillisecond) +
+        " ms (log unreachable?); it was not acknowledged and may still be applied later");
+    it->second.timeout = 0;
+    reply(it->second, std::move(failed));
+  });
+  ready_.push_back(id);
+  pump();
+}
+
+void ShardProducer::pump() {
+  while (in_flight_ < options_.max_in_flight && !ready_.empty()) {
+    const uint64_t id = ready_.front();
+    ready_.pop_front();
+    send(id);
+  }
+}
+
+void ShardProducer::send(uint64_t id) {
+  Item& item = items_.at(id);
+  ++item.attempts;
+  ++in_flight_;
+  env_.log.produce(topic_, partition_, item.key, item.record,
+                   [this, id](Status status, uint64_t /*offset*/) {
+                     on_produced(id, std::move(status));
+                   });
+}
+
+void ShardProducer::on_produced(uint64_t id, Status status) {
+  assert(in_flight_ > 0);
+  --in_flight_;
+  auto it = items_.find(id);
+  assert(it != items_.end());
+  Item& item = it->second;
+  if (status.is_ok()) {
+    if (item.timeout != 0) env_.timers.cancel(item.timeout);
+    reply(item, item.ack);
+    items_.erase(it);
+  } else {
+    COVER("produce_retry");
+    ++retries_;
+    env_.timers.after(backoff(item.attempts), [this, id] {
+      ready_.push_back(id);
+      pump();
+    });
+  }
+  pump();
+}
+
+void ShardProducer::reply(Item& item, WriteResponse response) {
+  if (!item.done) return;
+  Done done = std::move(item.done);
+  item.done = nullptr;
+  done(std::move(response));
+}
+
+env::TimeNs ShardProducer::backoff(uint32_t attempts) {
+  // Exponential with full jitter (the AWS architecture blog's recommendation): uniform in
+  // [min, min * 2^attempts], capped.
+  const uint32_t shift = std::min<uint32_t>(attempts, 20);
+  const env::TimeNs ceiling =
+      std::min(options_.retry_backoff_max, options_.retry_backoff_min << shift);
+  const auto span = double(ceiling - options_.retry_backoff_min);
+  return options_.retry_backoff_min + env::TimeNs(span * env_.random.next_unit());
+}
+
+}  // namespace meridian::node

@@ -1,0 +1,51 @@
+// Runs one scenario with one seed: setup, the faulty phase (workload + faults), the liveness
+// phase (everything healed, workload stopped, convergence required within liveness_s), then the
+// checks. A run is a pure function of (scenario, seed): its trace digest proves it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/checker.h"
+#include "sim/scenario.h"
+
+namespace meridian::sim {
+
+struct RunOptions {
+  std::optional<uint64_t> seed;  // default: the scenario's seed
+  // Sweep runs use the scenario's `sweep` scale (shorter, lighter) and draw every listed
+  // fault's start time at random within the faulty phase.
+  bool sweep = false;
+};
+
+struct RunResult {
+  std::string scenario;  // name
+  std::string source;    // file
+  uint64_t seed = 0;
+  Status status;  // not ok: the run could not be set up (the checks did not run)
+  std::string digest;
+  uint64_t events = 0;
+  TimeNs setup_ns = 0;       // simulated time spent loading initial vectors
+  TimeNs faulty_ns = 0;      // length of the faulty phase
+  TimeNs converged_after_ns = -1;  // into the liveness phase; -1 if it never converged
+  std::vector<std::string> faults;  // human-readable, in start order
+  RunMetrics metrics;
+  std::vector<CheckOutcome> checks;
+  std::map<std::string, uint64_t> coverage;
+  uint64_t exact_searches = 0, cost_modelled_searches = 0;
+  // Per region index: answered searches of that region's clients flagged "may be stale".
+  std::vector<uint64_t> stale_searches;
+
+  bool passed() const;
+};
+
+RunResult run_scenario(const Scenario& scenario, const RunOptions& options);
+
+// The scenario as a sweep run sees it: scaled rates and duration, fault start times drawn from
+// the seed.
+Scenario sweep_variant(const Scenario& scenario, uint64_t seed);
+
+}  // namespace meridian::sim

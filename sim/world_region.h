@@ -1,0 +1,64 @@
+// World internals: one simulated region (private to sim/world*.cc).
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "engine/node/node_env.h"
+#include "engine/node/region_node.h"
+#include "sim/sim_clock.h"
+#include "sim/sim_disk.h"
+#include "sim/sim_log.h"
+#include "sim/sim_mirror.h"
+#include "sim/world.h"
+
+namespace meridian::sim {
+
+// The node's view of its peers: forwarded searches travel over the simulated network.
+class SimPeers final : public node::Peers {
+ public:
+  SimPeers(World& world, RegionIndex self) : world_(world), self_(self) {}
+  void forward_search(const std::string& region, const node::SearchRequest& request,
+                      std::function<void(node::SearchResponse)> done) override;
+
+ private:
+  World& world_;
+  RegionIndex self_;
+};
+
+// The node records what it applies into the run's trace (for lag and the checker).
+class TraceObserver final : public node::NodeObserver {
+ public:
+  TraceObserver(World& world, RegionIndex region) : world_(world), region_(region) {}
+  void on_applied(const std::string& collection, uint32_t shard, const Mutation& m,
+                  bool duplicate) override {
+    if (!duplicate) {
+      world_.trace().applied(world_.region_name(region_), collection, m.origin_region, shard,
+                             m.origin_sequence, world_.scheduler().now());
+    }
+  }
+  void on_corrupt_record(const env::LogRecord& record, const Status& why) override {
+    world_.trace().corrupt_record(world_.region_name(region_),
+                                  record.topic + ": " + why.to_string());
+  }
+
+ private:
+  World& world_;
+  RegionIndex region_;
+};
+
+struct World::Region {
+  RegionIndex index = 0;
+  std::unique_ptr<SimClock> clock;
+  std::unique_ptr<Rng> node_rng;
+  std::unique_ptr<SimDisk> disk;
+  std::unique_ptr<SimLogCluster> log;
+  std::vector<std::unique_ptr<SimMirror>> mirrors;  // into this region, from every other one
+  std::unique_ptr<SimPeers> peers;
+  std::unique_ptr<TraceObserver> observer;
+  std::unique_ptr<node::RegionNode> node;
+  std::vector<TimeNs> core_free_at;
+  bool outage = false;
+};
+
+}  // namespace meridian::sim
