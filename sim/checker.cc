@@ -47,8 +47,8 @@ std::string region_of_id(const World& world, RegionId id) {
 
 std::string describe(const World& world, const AckedWrite& w) {
   return w.collection + "/" + w.vector_id + " (origin " + region_of_id(world, w.origin) +
-         ", shard " + std::to_string(w.shard) + ", seq " + std::to_string(w.sequence) +
-         ", acked " + at(world, w.acked_at) + " to a client in " + w.client_region + ")";
+         ", shard " + std::to_string(w.shard) + ", seq " + std::to_string(w.sequence) + ", acked " +
+         at(world, w.acked_at) + " to a client in " + w.client_region + ")";
 }
 
 // Nearest-rank percentile in ms of `sorted` plus `missing` samples that count as infinite.
@@ -121,11 +121,11 @@ CheckOutcome check_converge(World& world) {
     }
   }
   out.passed = differ.empty();
-  out.detail = out.passed
-                   ? format("%zu regions hold identical state in %zu collections; %d fixed "
-                            "queries give identical results on flat indexes",
-                            world.region_count(), sc.collections.size(), kConvergeQueries)
-                   : "differ from " + world.region_name(0) + ": " + join(differ);
+  out.detail = out.passed ? format(
+                                "%zu regions hold identical state in %zu collections; %d fixed "
+                                "queries give identical results on flat indexes",
+                                world.region_count(), sc.collections.size(), kConvergeQueries)
+                          : "differ from " + world.region_name(0) + ": " + join(differ);
   return out;
 }
 
@@ -161,14 +161,15 @@ CheckOutcome check_no_lost_writes(World& world) {
 
 CheckOutcome check_read_your_writes(World& world, const SessionMetrics& s) {
   CheckOutcome out{"read_your_writes", s.violations == 0, ""};
-  out.detail = format("%llu violations in %llu session reads (%llu satisfied, %llu flagged "
-                      "unsatisfied by the node)",
-                      ull(s.violations), ull(s.total), ull(s.satisfied), ull(s.flagged));
+  out.detail = format(
+      "%llu violations in %llu session reads (%llu satisfied, %llu flagged "
+      "unsatisfied by the node)",
+      ull(s.violations), ull(s.total), ull(s.satisfied), ull(s.flagged));
   for (const SessionReadSample& r : world.trace().session_reads()) {
     if (r.satisfied_claimed && !r.found) {
       out.detail += "; first: " + r.expected_id + " not found by a client in " + r.client_region +
-                    " served by " + r.served_region + (r.forwarded ? " (forwarded)" : "") +
-                    " at " + at(world, r.at);
+                    " served by " + r.served_region + (r.forwarded ? " (forwarded)" : "") + " at " +
+                    at(world, r.at);
       break;
     }
   }
@@ -199,9 +200,9 @@ CheckOutcome check_staleness(World& world, TimeNs bound) {
         reads.push_back(&s);
       }
     }
-    std::stable_sort(reads.begin(), reads.end(), [](const RequestSample* a, const RequestSample* b) {
-      return a->sent_at < b->sent_at;
-    });
+    std::stable_sort(
+        reads.begin(), reads.end(),
+        [](const RequestSample* a, const RequestSample* b) { return a->sent_at < b->sent_at; });
     size_t next = 0;
     TimeNs latest_apply = std::numeric_limits<TimeNs>::min();
     size_t latest_index = 0;
@@ -229,8 +230,8 @@ CheckOutcome check_staleness(World& world, TimeNs bound) {
     }
   }
   out.passed = violations == 0;
-  out.detail = format("%llu of %llu unflagged real eventual reads staler than %s",
-                      ull(violations), ull(checked), ms(to_ms(bound)).c_str());
+  out.detail = format("%llu of %llu unflagged real eventual reads staler than %s", ull(violations),
+                      ull(checked), ms(to_ms(bound)).c_str());
   if (!first.empty()) out.detail += "; first: " + first;
   return out;
 }
@@ -412,9 +413,10 @@ std::vector<CheckOutcome> check(World& world, const RunMetrics& m) {
   if (e.max_error_rate) {
     const RegionMetrics* w = nullptr;
     for (const RegionMetrics& r : m.regions) w = (!w || r.error_rate > w->error_rate) ? &r : w;
-    const std::string worst = w == nullptr ? std::string() : format(
-        "; worst client region %s %.4f (%llu of %llu)", w->region.c_str(), w->error_rate,
-        ull(w->errors), ull(w->requests));
+    const std::string worst =
+        w == nullptr ? std::string()
+                     : format("; worst client region %s %.4f (%llu of %llu)", w->region.c_str(),
+                              w->error_rate, ull(w->errors), ull(w->requests));
     const bool ok = m.error_rate <= *e.max_error_rate;
     out.push_back({"max_error_rate", ok,
                    format("error rate %.4f (%llu of %llu requests) %s %.4f", m.error_rate,
@@ -432,8 +434,8 @@ std::vector<CheckOutcome> check(World& world, const RunMetrics& m) {
                           ms(rm.search_p50_ms).c_str(), ull(rm.searches))});
   }
   for (const LagBound& b : e.replication_lag_p99) {
-    const std::string name = "replication_lag_p99[" + world.region_name(b.from) + "->" +
-                             world.region_name(b.to) + "]";
+    const std::string name =
+        "replication_lag_p99[" + world.region_name(b.from) + "->" + world.region_name(b.to) + "]";
     const LagMetrics* l = m.find_lag(b.from, b.to);
     if (l == nullptr) {
       out.push_back({name, false, "no such region pair"});
@@ -455,9 +457,9 @@ std::vector<CheckOutcome> check(World& world, const RunMetrics& m) {
       if (count == 0) missing.push_back(name);
       if (count > 0) hit.push_back(format("%s x%llu", name.c_str(), ull(count)));
     }
-    out.push_back({"coverage", missing.empty(),
-                   missing.empty() ? "all fired: " + join(hit, 64)
-                                   : "never fired: " + join(missing, 64)});
+    out.push_back(
+        {"coverage", missing.empty(),
+         missing.empty() ? "all fired: " + join(hit, 64) : "never fired: " + join(missing, 64)});
   }
   return out;
 }

@@ -23,8 +23,7 @@ double partition_cost_ns(const IndexParams& p, double n) {
   const double d = distance_ns(p.dimension);
   const double flat = n * d;
   switch (p.kind) {
-    case IndexKind::kFlat:
-      return flat;
+    case IndexKind::kFlat: return flat;
     case IndexKind::kHnsw: {
       // Graph search visits ~ef * M nodes per layer descent; grows with log(n).
       const double scale = (double(p.hnsw_ef_search) / kHnswAnchorEf) *

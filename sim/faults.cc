@@ -20,7 +20,9 @@ std::string FaultRunner::describe(const Scenario& s, const FaultSpec& f) {
   auto name = [&](RegionIndex r) { return s.regions[r].name; };
   std::string what = fault_kind_name(f.kind);
   switch (f.kind) {
-    case FaultKind::kPartition: what += " " + name(f.regions[0]) + " <-> " + name(f.regions[1]); break;
+    case FaultKind::kPartition:
+      what += " " + name(f.regions[0]) + " <-> " + name(f.regions[1]);
+      break;
     case FaultKind::kOneWayPartition:
     case FaultKind::kSlowLink:
     case FaultKind::kFlappingLink:
@@ -195,8 +197,8 @@ std::vector<FaultSpec> FaultRunner::draw_swarm_faults(TimeNs duration) {
       FaultSpec f;
       f.kind = kind;
       f.at_ns = TimeNs(t);
-      f.duration_ns = std::max<TimeNs>(env::kMillisecond,
-                                       TimeNs(rng.next_unit() * double(swarm.max_fault_duration_ns)));
+      f.duration_ns = std::max<TimeNs>(
+          env::kMillisecond, TimeNs(rng.next_unit() * double(swarm.max_fault_duration_ns)));
       f.region = RegionIndex(rng.below(n));
       f.from = RegionIndex(rng.below(n));
       f.to = n > 1 ? RegionIndex((f.from + 1 + rng.below(n - 1)) % n) : f.from;

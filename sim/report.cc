@@ -31,8 +31,8 @@ std::string format_summary(const RunResult& r, const std::string& revision,
   out << "scenario " << r.scenario << " (" << r.source << ")  seed " << r.seed << "  revision "
       << revision << "\n";
   if (!r.status.is_ok()) {
-    out << "could not run: " << r.status.to_string() << "\nresult: FAIL\nreplay: "
-        << replay_command << "\n";
+    out << "could not run: " << r.status.to_string() << "\nresult: FAIL\nreplay: " << replay_command
+        << "\n";
     return out.str();
   }
   out << "setup " << secs(r.setup_ns) << " simulated; faulty phase " << secs(r.faulty_ns)
@@ -45,9 +45,9 @@ std::string format_summary(const RunResult& r, const std::string& revision,
   out << "faults:" << (r.faults.empty() ? " none" : "") << "\n";
   for (const std::string& f : r.faults) out << "  " << f << "\n";
 
-  out << "\n" << pad("region", 16) << pad("requests", 10) << pad("errors", 8)
-      << pad("search p50", 12) << pad("search p99", 12) << pad("served ops/s", 14)
-      << "stale-flagged searches\n";
+  out << "\n"
+      << pad("region", 16) << pad("requests", 10) << pad("errors", 8) << pad("search p50", 12)
+      << pad("search p99", 12) << pad("served ops/s", 14) << "stale-flagged searches\n";
   for (size_t i = 0; i < r.metrics.regions.size(); ++i) {
     const RegionMetrics& m = r.metrics.regions[i];
     out << pad(m.region, 16) << pad(std::to_string(m.requests), 10)
@@ -65,8 +65,8 @@ std::string format_summary(const RunResult& r, const std::string& revision,
         << pad(fixed(l.p99_ms, 2) + " ms", 12) << l.never_applied << "\n";
   }
   const SessionMetrics& s = r.metrics.sessions;
-  out << "\nsession reads: " << s.total << " (" << s.satisfied << " saw their write, "
-      << s.flagged << " flagged, " << s.violations << " violations)\n";
+  out << "\nsession reads: " << s.total << " (" << s.satisfied << " saw their write, " << s.flagged
+      << " flagged, " << s.violations << " violations)\n";
   if (!r.metrics.hot_shards.empty()) {
     out << "hot shards:";
     for (const HotShard& h : r.metrics.hot_shards) {
@@ -99,22 +99,22 @@ nlohmann::json to_json(const RunResult& r, const std::string& revision) {
   j["events"] = r.events;
   j["setup_s"] = double(r.setup_ns) / env::kSecond;
   j["faulty_phase_s"] = double(r.faulty_ns) / env::kSecond;
-  j["converged_after_s"] =
-      r.converged_after_ns >= 0 ? nlohmann::json(double(r.converged_after_ns) / env::kSecond)
-                                : nlohmann::json(nullptr);
+  j["converged_after_s"] = r.converged_after_ns >= 0
+                               ? nlohmann::json(double(r.converged_after_ns) / env::kSecond)
+                               : nlohmann::json(nullptr);
   j["faults"] = r.faults;
   j["searches"] = {{"faiss", r.exact_searches}, {"cost_modelled", r.cost_modelled_searches}};
   for (size_t i = 0; i < r.metrics.regions.size(); ++i) {
     const RegionMetrics& m = r.metrics.regions[i];
-    j["regions"].push_back({{"region", m.region},
-                            {"stale_flagged_searches",
-                             i < r.stale_searches.size() ? r.stale_searches[i] : 0},
-                            {"requests", m.requests},
-                            {"errors", m.errors},
-                            {"error_rate", m.error_rate},
-                            {"search_p50_ms", m.search_p50_ms},
-                            {"search_p99_ms", m.search_p99_ms},
-                            {"served_ops_per_s", m.ops_per_s}});
+    j["regions"].push_back(
+        {{"region", m.region},
+         {"stale_flagged_searches", i < r.stale_searches.size() ? r.stale_searches[i] : 0},
+         {"requests", m.requests},
+         {"errors", m.errors},
+         {"error_rate", m.error_rate},
+         {"search_p50_ms", m.search_p50_ms},
+         {"search_p99_ms", m.search_p99_ms},
+         {"served_ops_per_s", m.ops_per_s}});
   }
   for (const LagMetrics& l : r.metrics.lag) {
     j["replication_lag"].push_back({{"from", r.metrics.regions[l.from].region},

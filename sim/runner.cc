@@ -1,5 +1,7 @@
 #include "sim/runner.h"
 
+#include <omp.h>
+
 #include <algorithm>
 
 #include "engine/node/coverage.h"
@@ -103,6 +105,11 @@ RunResult run_scenario(const Scenario& input, const RunOptions& options) {
   result.seed = seed;
   result.faulty_ns = scenario.duration_ns;
 
+  // The simulator is one thread by design. FAISS would otherwise fork an OpenMP team for every
+  // single-query search and single insert; on a 2-core machine the fork/join and spin-waiting
+  // cost more than the work (PERF.md's threading trap) and threads would be a source of
+  // nondeterminism in index construction.
+  omp_set_num_threads(1);
   Coverage::reset();
   SimFaultInjector injector(seed);
   FaultInjector::install(&injector);

@@ -28,9 +28,9 @@ struct RunResult {
   Status status;  // not ok: the run could not be set up (the checks did not run)
   std::string digest;
   uint64_t events = 0;
-  TimeNs setup_ns = 0;       // simulated time spent loading initial vectors
-  TimeNs faulty_ns = 0;      // length of the faulty phase
-  TimeNs converged_after_ns = -1;  // into the liveness phase; -1 if it never converged
+  TimeNs setup_ns = 0;              // simulated time spent loading initial vectors
+  TimeNs faulty_ns = 0;             // length of the faulty phase
+  TimeNs converged_after_ns = -1;   // into the liveness phase; -1 if it never converged
   std::vector<std::string> faults;  // human-readable, in start order
   RunMetrics metrics;
   std::vector<CheckOutcome> checks;

@@ -31,28 +31,56 @@ class Folder {
 }  // namespace
 
 void Trace::write_acked(const AckedWrite& w) {
-  Folder(&digest_).u64(1).str(w.collection).str(w.vector_id).u64(w.origin).u64(w.shard)
-      .u64(w.sequence).u64(w.timestamp).u64(uint64_t(w.acked_at)).str(w.client_region);
+  Folder(&digest_)
+      .u64(1)
+      .str(w.collection)
+      .str(w.vector_id)
+      .u64(w.origin)
+      .u64(w.shard)
+      .u64(w.sequence)
+      .u64(w.timestamp)
+      .u64(uint64_t(w.acked_at))
+      .str(w.client_region);
   acked_.push_back(w);
 }
 
 void Trace::request(const RequestSample& r) {
-  Folder(&digest_).u64(2).u64(uint64_t(r.kind)).str(r.client_region).str(r.served_region)
-      .u64(uint64_t(r.sent_at)).u64(uint64_t(r.latency)).u64(r.ok).u64(r.stale)
+  Folder(&digest_)
+      .u64(2)
+      .u64(uint64_t(r.kind))
+      .str(r.client_region)
+      .str(r.served_region)
+      .u64(uint64_t(r.sent_at))
+      .u64(uint64_t(r.latency))
+      .u64(r.ok)
+      .u64(r.stale)
       .u64(r.cost_modelled);
   requests_.push_back(r);
 }
 
 void Trace::session_read(const SessionReadSample& s) {
-  Folder(&digest_).u64(3).str(s.client_region).str(s.served_region).str(s.expected_id)
-      .u64(s.satisfied_claimed).u64(s.found).u64(s.forwarded).u64(uint64_t(s.at));
+  Folder(&digest_)
+      .u64(3)
+      .str(s.client_region)
+      .str(s.served_region)
+      .str(s.expected_id)
+      .u64(s.satisfied_claimed)
+      .u64(s.found)
+      .u64(s.forwarded)
+      .u64(uint64_t(s.at));
   session_reads_.push_back(s);
 }
 
 void Trace::applied(const std::string& region, const std::string& collection, RegionId origin,
                     uint32_t shard, uint64_t sequence, TimeNs at) {
   if (!applied_.emplace(ApplyKey{region, collection, origin, shard, sequence}, at).second) return;
-  Folder(&digest_).u64(4).str(region).str(collection).u64(origin).u64(shard).u64(sequence)
+  Folder(&digest_)
+      .u64(4)
+      .str(region)
+      .str(collection)
+      .u64(origin)
+      .u64(shard)
+      .u64(sequence)
       .u64(uint64_t(at));
 }
 

@@ -48,7 +48,7 @@ struct RequestSample {
 struct SessionReadSample {
   std::string client_region;
   std::string served_region;
-  std::string expected_id;  // the session's last write
+  std::string expected_id;         // the session's last write
   bool satisfied_claimed = false;  // the node said the token was covered
   bool found = false;              // the expected id was in the hits
   bool forwarded = false;

@@ -103,8 +103,8 @@ void Workload::start(TimeNs stop_at) {
     const std::string prefix = "workload/" + world_.region_name(r) + "/";
     for (const auto& [op, per_s] : ops) {
       if (!(per_s > 0)) continue;
-      streams_.push_back(std::make_unique<Stream>(
-          Stream{r, op, per_s, world_.rng(prefix + stream_op_name(op))}));
+      streams_.push_back(
+          std::make_unique<Stream>(Stream{r, op, per_s, world_.rng(prefix + stream_op_name(op))}));
       schedule_arrival(streams_.back().get());
     }
     if (!(spec_.session_reads_per_s > 0)) continue;
@@ -211,8 +211,7 @@ void Workload::issue(Stream& s) {
       request.payload.tags.insert(random_tag(s.rng));
       kind = RequestKind::kPatch;
       break;
-    case StreamOp::kSearch:
-      break;
+    case StreamOp::kSearch: break;
   }
   send_write(s.region, std::move(request), kind, nullptr);
 }
@@ -222,26 +221,25 @@ void Workload::send_write(RegionIndex client, node::WriteRequest request, Reques
   const RegionIndex target = route(client);
   const TimeNs sent = world_.scheduler().now();
   std::string id = request.vector_id;
-  world_.client_write(
-      client, target, std::move(request),
-      [this, client, target, sent, kind, id = std::move(id),
-       then = std::move(then)](node::WriteResponse r) {
-        const bool ok = r.status.is_ok();
-        record(kind, client, target, sent, ok, false, false);
-        if (ok) {
-          AckedWrite w;
-          w.collection = collection_.name;
-          w.vector_id = id;
-          w.origin = r.origin;
-          w.shard = r.shard;
-          w.sequence = r.sequence;
-          w.timestamp = r.timestamp;
-          w.acked_at = world_.scheduler().now();
-          w.client_region = world_.region_name(client);
-          world_.trace().write_acked(w);
-        }
-        if (then) then(r);
-      });
+  world_.client_write(client, target, std::move(request),
+                      [this, client, target, sent, kind, id = std::move(id),
+                       then = std::move(then)](node::WriteResponse r) {
+                        const bool ok = r.status.is_ok();
+                        record(kind, client, target, sent, ok, false, false);
+                        if (ok) {
+                          AckedWrite w;
+                          w.collection = collection_.name;
+                          w.vector_id = id;
+                          w.origin = r.origin;
+                          w.shard = r.shard;
+                          w.sequence = r.sequence;
+                          w.timestamp = r.timestamp;
+                          w.acked_at = world_.scheduler().now();
+                          w.client_region = world_.region_name(client);
+                          world_.trace().write_acked(w);
+                        }
+                        if (then) then(r);
+                      });
 }
 
 // ---- session clients ----
@@ -278,27 +276,26 @@ void Workload::session_cycle(Session* s) {
                const RegionIndex client = s->region;
                const RegionIndex target = route(client);
                const TimeNs sent = world_.scheduler().now();
-               world_.client_search(
-                   client, target, std::move(read), false,
-                   [this, s, client, target, sent, id](node::SearchResponse r) {
-                     const bool ok = r.status.is_ok();
-                     record(RequestKind::kSessionSearch, client, target, sent, ok, r.stale,
-                            false);
-                     if (ok) {
-                       SessionReadSample sample;
-                       sample.client_region = world_.region_name(client);
-                       sample.served_region = world_.region_name(target);
-                       sample.expected_id = id;
-                       sample.satisfied_claimed = r.session_satisfied;
-                       for (const SearchHit& hit : r.hits) {
-                         if (hit.id == id) sample.found = true;
-                       }
-                       sample.forwarded = r.forwarded;
-                       sample.at = world_.scheduler().now();
-                       world_.trace().session_read(sample);
-                     }
-                     schedule_session(s);
-                   });
+               world_.client_search(client, target, std::move(read), false,
+                                    [this, s, client, target, sent, id](node::SearchResponse r) {
+                                      const bool ok = r.status.is_ok();
+                                      record(RequestKind::kSessionSearch, client, target, sent, ok,
+                                             r.stale, false);
+                                      if (ok) {
+                                        SessionReadSample sample;
+                                        sample.client_region = world_.region_name(client);
+                                        sample.served_region = world_.region_name(target);
+                                        sample.expected_id = id;
+                                        sample.satisfied_claimed = r.session_satisfied;
+                                        for (const SearchHit& hit : r.hits) {
+                                          if (hit.id == id) sample.found = true;
+                                        }
+                                        sample.forwarded = r.forwarded;
+                                        sample.at = world_.scheduler().now();
+                                        world_.trace().session_read(sample);
+                                      }
+                                      schedule_session(s);
+                                    });
              });
 }
 

@@ -101,9 +101,9 @@ class Workload {
   // suspect_until_[client region][target region]: virtual time until which clients of the
   // first avoid the second.
   std::vector<std::vector<TimeNs>> suspect_until_;  // 0: trusted
-  std::vector<std::vector<bool>> probing_;           // a half-open probe is in flight
+  std::vector<std::vector<bool>> probing_;          // a half-open probe is in flight
   TimeNs stop_at_ = 0;
-  std::vector<std::unique_ptr<Stream>> streams_;    // stable addresses for scheduled events
+  std::vector<std::unique_ptr<Stream>> streams_;  // stable addresses for scheduled events
   std::vector<std::unique_ptr<Session>> sessions_;
 };
 

@@ -45,8 +45,8 @@ Status World::setup() {
       }
       for (const std::string& topic : topics) {
         regions_[target]->mirrors.push_back(std::make_unique<SimMirror>(
-            scheduler_, *network_, *regions_[source]->log, source, *regions_[target]->log,
-            target, topic, SimMirrorSpec{},
+            scheduler_, *network_, *regions_[source]->log, source, *regions_[target]->log, target,
+            topic, SimMirrorSpec{},
             rng("mirror/" + region_name(source) + "->" + region_name(target) + "/" + topic)));
         regions_[target]->mirrors.back()->start();
       }
@@ -158,7 +158,9 @@ TimeNs World::clock_skew_ns(RegionIndex r) const {
   return regions_[r]->clock->skew_ms() * env::kMillisecond;
 }
 
-void World::set_disk_stalled(RegionIndex r, bool stalled) { regions_[r]->disk->set_stalled(stalled); }
+void World::set_disk_stalled(RegionIndex r, bool stalled) {
+  regions_[r]->disk->set_stalled(stalled);
+}
 
 void World::set_disk_slowdown(RegionIndex r, double factor) {
   regions_[r]->disk->set_slowdown(factor);

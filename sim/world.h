@@ -75,8 +75,8 @@ class World {
                     std::function<void(node::SearchResponse)> done);
 
   // --- faults (used by the fault runner) ---
-  void set_region_outage(RegionIndex r, bool down);   // node unreachable + log cluster down
-  void set_broker_outage(RegionIndex r, bool down);   // log cluster down only
+  void set_region_outage(RegionIndex r, bool down);  // node unreachable + log cluster down
+  void set_broker_outage(RegionIndex r, bool down);  // log cluster down only
   void set_clock_skew_ns(RegionIndex r, TimeNs skew);
   TimeNs clock_skew_ns(RegionIndex r) const;
   void set_disk_stalled(RegionIndex r, bool stalled);

@@ -10,7 +10,9 @@ namespace meridian::sim {
 
 namespace {
 
-size_t request_bytes(const node::WriteRequest& r) { return 64 + r.vector_id.size() + 4 * r.embedding.size(); }
+size_t request_bytes(const node::WriteRequest& r) {
+  return 64 + r.vector_id.size() + 4 * r.embedding.size();
+}
 size_t request_bytes(const node::SearchRequest& r) { return 64 + 4 * r.query.size(); }
 size_t response_bytes(const node::SearchResponse& r) { return 64 + 48 * r.hits.size(); }
 
@@ -45,14 +47,16 @@ void World::client_write(RegionIndex client, RegionIndex target, node::WriteRequ
     call->finish(scheduler_, std::move(r));
   });
   const size_t bytes = request_bytes(request);
-  network_->send(client, target, bytes, [this, call, client, target, request = std::move(request)]() mutable {
-    if (!serving(target)) return;  // nobody answers; the client times out
-    regions_[target]->node->write(std::move(request), [this, call, client, target](node::WriteResponse r) {
-      network_->send(target, client, 64, [this, call, r = std::move(r)]() mutable {
-        call->finish(scheduler_, std::move(r));
+  network_->send(
+      client, target, bytes, [this, call, client, target, request = std::move(request)]() mutable {
+        if (!serving(target)) return;  // nobody answers; the client times out
+        regions_[target]->node->write(
+            std::move(request), [this, call, client, target](node::WriteResponse r) {
+              network_->send(target, client, 64, [this, call, r = std::move(r)]() mutable {
+                call->finish(scheduler_, std::move(r));
+              });
+            });
       });
-    });
-  });
 }
 
 void World::queue_search(RegionIndex target, TimeNs cost, std::function<void()> run) {
@@ -72,18 +76,19 @@ void World::serve_search(RegionIndex target, node::SearchRequest request, bool c
   if (!serving(target)) return;
   const Collection* c = regions_[target]->node->collection(request.collection);
   const TimeNs cost = c == nullptr ? 0 : search_cost_ns(c->config(), c->live_count());
-  queue_search(target, cost, [this, target, cost_only, request = std::move(request),
-                              done = std::move(done)]() mutable {
-    if (!serving(target)) return;
-    if (cost_only) {
-      node::SearchResponse r;
-      r.served_by = region_name(target);
-      r.staleness = regions_[target]->node->max_staleness();
-      done(std::move(r));
-      return;
-    }
-    regions_[target]->node->search(std::move(request), std::move(done));
-  });
+  queue_search(
+      target, cost,
+      [this, target, cost_only, request = std::move(request), done = std::move(done)]() mutable {
+        if (!serving(target)) return;
+        if (cost_only) {
+          node::SearchResponse r;
+          r.served_by = region_name(target);
+          r.staleness = regions_[target]->node->max_staleness();
+          done(std::move(r));
+          return;
+        }
+        regions_[target]->node->search(std::move(request), std::move(done));
+      });
 }
 
 void World::client_search(RegionIndex client, RegionIndex target, node::SearchRequest request,
@@ -96,16 +101,17 @@ void World::client_search(RegionIndex client, RegionIndex target, node::SearchRe
     call->finish(scheduler_, std::move(r));
   });
   const size_t bytes = request_bytes(request);
-  network_->send(client, target, bytes, [this, call, client, target, cost_only,
-                                         request = std::move(request)]() mutable {
-    serve_search(target, std::move(request), cost_only,
-                 [this, call, client, target](node::SearchResponse r) {
-                   const size_t bytes = response_bytes(r);
-                   network_->send(target, client, bytes, [this, call, r = std::move(r)]() mutable {
-                     call->finish(scheduler_, std::move(r));
-                   });
+  network_->send(client, target, bytes,
+                 [this, call, client, target, cost_only, request = std::move(request)]() mutable {
+                   serve_search(target, std::move(request), cost_only,
+                                [this, call, client, target](node::SearchResponse r) {
+                                  const size_t bytes = response_bytes(r);
+                                  network_->send(target, client, bytes,
+                                                 [this, call, r = std::move(r)]() mutable {
+                                                   call->finish(scheduler_, std::move(r));
+                                                 });
+                                });
                  });
-  });
 }
 
 // ---- peer calls between regions (read forwarding) ----
@@ -116,7 +122,8 @@ void SimPeers::forward_search(const std::string& region, const node::SearchReque
   auto call = std::make_shared<Call<node::SearchResponse>>();
   call->done = std::move(done);
   Scheduler& scheduler = world_.scheduler();
-  const TimeNs timeout = 2 * world_.network().expected_latency(self_, target) + 500 * env::kMillisecond;
+  const TimeNs timeout =
+      2 * world_.network().expected_latency(self_, target) + 500 * env::kMillisecond;
   call->timeout = scheduler.after(timeout, [call, &scheduler, region] {
     node::SearchResponse r;
     r.status = Status::unavailable("peer " + region + " did not answer");
@@ -124,9 +131,10 @@ void SimPeers::forward_search(const std::string& region, const node::SearchReque
   });
   world_.network().send(self_, target, request_bytes(request), [this, call, target, request] {
     world_.serve_search(target, request, false, [this, call, target](node::SearchResponse r) {
-      world_.network().send(target, self_, response_bytes(r), [this, call, r = std::move(r)]() mutable {
-        call->finish(world_.scheduler(), std::move(r));
-      });
+      world_.network().send(target, self_, response_bytes(r),
+                            [this, call, r = std::move(r)]() mutable {
+                              call->finish(world_.scheduler(), std::move(r));
+                            });
     });
   });
 }

@@ -43,6 +43,6 @@ class FaultInjector {
 }  // namespace meridian
 
 #define COVER(name) ::meridian::Coverage::hit(name)
-#define BUGGIFY(site)                                      \
-  (::meridian::FaultInjector::installed() != nullptr &&    \
+#define BUGGIFY(site)                                   \
+  (::meridian::FaultInjector::installed() != nullptr && \
    ::meridian::FaultInjector::installed()->should_fire(site))

@@ -40,8 +40,8 @@ Status RegionNode::start() {
     auto state = std::make_unique<CollectionState>();
     state->collection = std::move(created).value();
     for (uint32_t s = 0; s < config.num_shards; ++s) {
-      state->producers.push_back(std::make_unique<ShardProducer>(env_, wal_topic(config.name), s,
-                                                                 options_.producer));
+      state->producers.push_back(
+          std::make_unique<ShardProducer>(env_, wal_topic(config.name), s, options_.producer));
     }
     state->next_sequence.assign(config.num_shards, 0);
     state->writes_per_shard.assign(config.num_shards, 0);
@@ -133,12 +133,11 @@ void RegionNode::write(WriteRequest request, std::function<void(WriteResponse)> 
   response.timestamp = m.timestamp;
   std::string record;
   encode_mutation(m, &record);
-  state->producers[shard]->enqueue(
-      m.vector_id, std::move(record), std::move(response),
-      [this, done = std::move(done)](WriteResponse r) {
-        if (r.status.is_ok()) ++counters_.writes_acknowledged;
-        done(std::move(r));
-      });
+  state->producers[shard]->enqueue(m.vector_id, std::move(record), std::move(response),
+                                   [this, done = std::move(done)](WriteResponse r) {
+                                     if (r.status.is_ok()) ++counters_.writes_acknowledged;
+                                     done(std::move(r));
+                                   });
 }
 
 size_t RegionNode::pending_writes() const {
@@ -182,9 +181,9 @@ void RegionNode::on_record(const RegionInfo& origin, const std::string& collecti
   CollectionState* state = find(collection);
   assert(state != nullptr);
   Status decoded = decode_mutation_into(record.value, &scratch_);
-  if (decoded.is_ok() && (scratch_.collection != collection ||
-                          scratch_.origin_region != origin.id ||
-                          state->collection->shard_of(scratch_.vector_id) != record.partition)) {
+  if (decoded.is_ok() &&
+      (scratch_.collection != collection || scratch_.origin_region != origin.id ||
+       state->collection->shard_of(scratch_.vector_id) != record.partition)) {
     decoded = Status::corruption("record does not belong to " + record.topic + "/" +
                                  std::to_string(record.partition));
   }
@@ -200,7 +199,8 @@ void RegionNode::on_record(const RegionInfo& origin, const std::string& collecti
   assert(outcome.is_ok());  // decode already validated it against the same rules
   const bool duplicate = outcome.is_ok() && outcome->duplicate;
   ++(duplicate ? counters_.records_duplicate : counters_.records_applied);
-  if (observer_ != nullptr) observer_->on_applied(collection, record.partition, scratch_, duplicate);
+  if (observer_ != nullptr)
+    observer_->on_applied(collection, record.partition, scratch_, duplicate);
   if (!duplicate && !state->waiters.empty()) wake_session_waiters(*state);
 }
 

@@ -48,9 +48,7 @@ void RegionNode::search(SearchRequest request, std::function<void(SearchResponse
     return;
   }
   switch (request.consistency) {
-    case Consistency::kEventual:
-      done(search_locally(*state, request));
-      return;
+    case Consistency::kEventual: done(search_locally(*state, request)); return;
     case Consistency::kSession:
       if (covers(*state, request.session, nullptr)) {
         done(search_locally(*state, request));
@@ -129,25 +127,25 @@ void RegionNode::forward(const RegionInfo& target, SearchRequest request,
   remote.consistency = Consistency::kEventual;
   remote.session = SessionToken();
   const std::string collection = request.collection;
-  env_.peers.forward_search(
-      target.name, remote,
-      [this, collection, request = std::move(request), done = std::move(done)](
-          SearchResponse reply) mutable {
-        if (reply.status.is_ok()) {
-          reply.forwarded = true;
-          done(std::move(reply));
-          return;
-        }
-        // The origin cannot be reached either: answer from here and say what was not met.
-        COVER("forward_failed_served_locally");
-        CollectionState* s = find(collection);
-        SearchResponse local = search_locally(*s, request);
-        local.stale = true;
-        if (request.consistency == Consistency::kSession) {
-          local.session_satisfied = covers(*s, request.session, nullptr);
-        }
-        done(std::move(local));
-      });
+  env_.peers.forward_search(target.name, remote,
+                            [this, collection, request = std::move(request),
+                             done = std::move(done)](SearchResponse reply) mutable {
+                              if (reply.status.is_ok()) {
+                                reply.forwarded = true;
+                                done(std::move(reply));
+                                return;
+                              }
+                              // The origin cannot be reached either: answer from here and say what
+                              // was not met.
+                              COVER("forward_failed_served_locally");
+                              CollectionState* s = find(collection);
+                              SearchResponse local = search_locally(*s, request);
+                              local.stale = true;
+                              if (request.consistency == Consistency::kSession) {
+                                local.session_satisfied = covers(*s, request.session, nullptr);
+                              }
+                              done(std::move(local));
+                            });
 }
 
 }  // namespace meridian::node

@@ -21,8 +21,8 @@ struct WriteRequest {
   Op op = Op::kUpsert;
   std::string collection;
   std::string vector_id;
-  std::vector<float> embedding;  // upsert only
-  Payload payload;               // upsert: whole payload; patch: fields to set, tags to add
+  std::vector<float> embedding;        // upsert only
+  Payload payload;                     // upsert: whole payload; patch: fields to set, tags to add
   std::set<std::string> unset_fields;  // patch only
   std::set<std::string> removed_tags;  // patch only
 };
@@ -67,18 +67,18 @@ struct SearchRequest {
   uint32_t k = 10;
   std::optional<std::string> tag;
   Consistency consistency = Consistency::kEventual;
-  SessionToken session;            // kSession
-  env::TimeNs max_staleness = 0;   // kBounded
+  SessionToken session;           // kSession
+  env::TimeNs max_staleness = 0;  // kBounded
 };
 
 struct SearchResponse {
   Status status;
   std::vector<SearchHit> hits;
-  std::string served_by;           // region that ran the search
-  bool forwarded = false;          // served by another region (session / bounded fallback)
-  bool stale = false;              // may miss recent writes from some origin
-  bool session_satisfied = true;   // kSession: every token entry was covered where it ran
-  env::TimeNs staleness = 0;       // upper bound on how far behind the replica may be
+  std::string served_by;          // region that ran the search
+  bool forwarded = false;         // served by another region (session / bounded fallback)
+  bool stale = false;             // may miss recent writes from some origin
+  bool session_satisfied = true;  // kSession: every token entry was covered where it ran
+  env::TimeNs staleness = 0;      // upper bound on how far behind the replica may be
 };
 
 }  // namespace meridian::node

@@ -46,10 +46,9 @@ void ShardProducer::send(uint64_t id) {
   Item& item = items_.at(id);
   ++item.attempts;
   ++in_flight_;
-  env_.log.produce(topic_, partition_, item.key, item.record,
-                   [this, id](Status status, uint64_t /*offset*/) {
-                     on_produced(id, std::move(status));
-                   });
+  env_.log.produce(
+      topic_, partition_, item.key, item.record,
+      [this, id](Status status, uint64_t /*offset*/) { on_produced(id, std::move(status)); });
 }
 
 void ShardProducer::on_produced(uint64_t id, Status status) {

@@ -64,8 +64,8 @@ int run_command(const std::vector<std::string>& files, std::optional<uint64_t> s
         first_digest = result.digest;
         all_passed &= result.passed();
         if (!report_dir.empty()) {
-          const std::string path = report_dir + "/" + result.scenario + "-seed" +
-                                   std::to_string(result.seed) + ".json";
+          const std::string path =
+              report_dir + "/" + result.scenario + "-seed" + std::to_string(result.seed) + ".json";
           std::ofstream(path) << meridian::sim::to_json(result, kRevision).dump(2) << "\n";
           std::cout << "report: " << path << "\n";
         }
