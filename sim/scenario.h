@@ -112,7 +112,9 @@ struct OpRates {
   double patches_per_s = 0;
   double searches_per_s = 0;
 
-  double total_per_s() const { return upserts_per_s + deletes_per_s + patches_per_s + searches_per_s; }
+  double total_per_s() const {
+    return upserts_per_s + deletes_per_s + patches_per_s + searches_per_s;
+  }
   bool operator==(const OpRates&) const = default;
 };
 
@@ -154,19 +156,19 @@ struct WorkloadSpec {
 };
 
 enum class FaultKind : uint8_t {
-  kPartition = 1,        // regions: [a, b] — both directions between a and b cut
-  kOneWayPartition,      // from, to — only from→to cut
-  kIsolate,              // region — every link to and from it cut
-  kRegionOutage,         // region — its node and its log cluster down
-  kBrokerOutage,         // region — its log cluster down, the node up
-  kSlowLink,             // between or from/to, factor — latency and jitter multiplied
-  kFlappingLink,         // between or from/to, period_ms, up_fraction — link up/down periodically
-  kClockSkew,            // region, skew_ms — wall clock steps by skew, steps back at the end
-  kClockDrift,           // region, ppm — wall clock gains ppm µs/s while active
-  kDiskStall,            // region — disk writes and fsyncs block until the fault ends
-  kCompactionStall,      // region, factor — disk throughput divided by factor
-  kCrashRestart,         // region, lose_unsynced — node crashes, restarts after duration
-  kSwizzleClog,          // regions, step_ms — FoundationDB swizzle-clogging among the regions
+  kPartition = 1,    // regions: [a, b] — both directions between a and b cut
+  kOneWayPartition,  // from, to — only from→to cut
+  kIsolate,          // region — every link to and from it cut
+  kRegionOutage,     // region — its node and its log cluster down
+  kBrokerOutage,     // region — its log cluster down, the node up
+  kSlowLink,         // between or from/to, factor — latency and jitter multiplied
+  kFlappingLink,     // between or from/to, period_ms, up_fraction — link up/down periodically
+  kClockSkew,        // region, skew_ms — wall clock steps by skew, steps back at the end
+  kClockDrift,       // region, ppm — wall clock gains ppm µs/s while active
+  kDiskStall,        // region — disk writes and fsyncs block until the fault ends
+  kCompactionStall,  // region, factor — disk throughput divided by factor
+  kCrashRestart,     // region, lose_unsynced — node crashes, restarts after duration
+  kSwizzleClog,      // regions, step_ms — FoundationDB swizzle-clogging among the regions
 };
 inline constexpr size_t kFaultKindCount = 13;
 
@@ -320,9 +322,9 @@ struct Scenario {
   WorkloadSpec workload;  // `workload` (required)
   // `faults` (default none), in file order.
   std::vector<FaultSpec> faults;
-  SwarmSpec swarm;                  // `swarm` (optional block)
-  std::optional<SweepSpec> sweep;   // `sweep` (optional block)
-  Expectations expect;              // `expect` (optional block)
+  SwarmSpec swarm;                 // `swarm` (optional block)
+  std::optional<SweepSpec> sweep;  // `sweep` (optional block)
+  Expectations expect;             // `expect` (optional block)
 
   // Index of the region called `name`, or nullopt.
   std::optional<RegionIndex> find_region(std::string_view name) const {

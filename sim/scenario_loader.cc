@@ -1,15 +1,17 @@
 #include "sim/scenario_loader.h"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <array>
 #include <cassert>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <span>
 #include <sstream>
 #include <string_view>
@@ -48,8 +50,10 @@ struct Bounds {
 
   // "" if v is inside, else what it must be, e.g. "must be > 0".
   std::string violation(double v) const {
-    if (lo_open ? !(v > lo) : !(v >= lo)) return std::string("must be ") + (lo_open ? "> " : ">= ") + fmt(lo);
-    if (hi_open ? !(v < hi) : !(v <= hi)) return std::string("must be ") + (hi_open ? "< " : "<= ") + fmt(hi);
+    const bool above_lo = lo_open ? v > lo : v >= lo;
+    const bool below_hi = hi_open ? v < hi : v <= hi;
+    if (!above_lo) return std::string("must be ") + (lo_open ? "> " : ">= ") + fmt(lo);
+    if (!below_hi) return std::string("must be ") + (hi_open ? "< " : "<= ") + fmt(hi);
     return "";
   }
 };
@@ -84,7 +88,10 @@ std::string unknown_key_message(std::string_view key, std::span<const std::strin
   size_t best_distance = std::numeric_limits<size_t>::max();
   for (std::string_view a : allowed) {
     const size_t d = edit_distance(key, a);
-    if (d < best_distance) best_distance = d, best = a;
+    if (d < best_distance) {
+      best_distance = d;
+      best = a;
+    }
   }
   if (!best.empty() && best_distance <= std::max<size_t>(2, key.size() / 4)) {
     return "unknown key (did you mean '" + std::string(best) + "'?)";
@@ -237,11 +244,10 @@ class Fields {
       if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
         here.fail(unknown_key_message(name, allowed));
       }
-      for (const Entry& e : entries_) {
-        if (e.key == name) {
-          here.fail("duplicate key (first given at line " + std::to_string(e.key_line) + ")");
-        }
+      if (const Entry* first = find(name)) {
+        here.fail("duplicate key (first given at line " + std::to_string(first->key_line) + ")");
       }
+      index_.emplace(name, entries_.size());
       entries_.push_back(Entry{name, here.line(), it->first, it->second});
     }
   }
@@ -251,14 +257,11 @@ class Fields {
   size_t size() const { return entries_.size(); }
   const std::string& key_at(size_t i) const { return entries_[i].key; }
   // The i-th key itself, for messages about the key (e.g. an unknown region name as a key).
-  Cursor key_cursor(size_t i) const {
-    return at_.child(entries_[i].key_node, entries_[i].key);
-  }
+  Cursor key_cursor(size_t i) const { return at_.child(entries_[i].key_node, entries_[i].key); }
 
   // The value under `key`, positioned at its own line (the key's line for an empty value).
   std::optional<Cursor> get(std::string_view key) const {
-    assert(allowed_.empty() ||
-           std::find(allowed_.begin(), allowed_.end(), key) != allowed_.end());
+    assert(allowed_.empty() || std::find(allowed_.begin(), allowed_.end(), key) != allowed_.end());
     const Entry* e = find(key);
     if (e == nullptr) return std::nullopt;
     const Cursor c = at_.child(e->value, key);
@@ -304,27 +307,26 @@ class Fields {
     YAML::Node value;
   };
   const Entry* find(std::string_view key) const {
-    for (const Entry& e : entries_) {
-      if (e.key == key) return &e;
-    }
-    return nullptr;
+    const auto it = index_.find(key);
+    return it == index_.end() ? nullptr : &entries_[it->second];
   }
 
   Cursor at_;
   std::span<const std::string_view> allowed_;
-  std::vector<Entry> entries_;
+  std::vector<Entry> entries_;                        // in file order
+  std::map<std::string, size_t, std::less<>> index_;  // key -> position in entries_
 };
-
 
 // ---------------------------------------------------------------------------------------------
 // The schema: allowed keys per block (docs/scenarios.md documents each).
 
-constexpr std::string_view kTopKeys[] = {
-    "name",  "description",  "seed", "duration_s",  "liveness_s", "regions",  "links", "default_link",
-    "log",   "disk",         "collections", "workload", "faults", "swarm", "sweep", "expect"};
+constexpr std::string_view kTopKeys[] = {"name",       "description", "seed",        "duration_s",
+                                         "liveness_s", "regions",     "links",       "default_link",
+                                         "log",        "disk",        "collections", "workload",
+                                         "faults",     "swarm",       "sweep",       "expect"};
 constexpr std::string_view kRegionKeys[] = {"name", "id", "clock_skew_ms", "clock_drift_ppm"};
-constexpr std::string_view kLinkKeys[] = {"between",   "from", "to",           "latency_ms",
-                                          "jitter_ms", "loss", "bandwidth_mbps", "source"};
+constexpr std::string_view kLinkKeys[] = {
+    "between", "from", "to", "latency_ms", "jitter_ms", "loss", "bandwidth_mbps", "source"};
 constexpr std::string_view kDefaultLinkKeys[] = {"latency_ms", "jitter_ms", "loss",
                                                  "bandwidth_mbps", "source"};
 constexpr std::string_view kLogKeys[] = {"ack_latency_ms", "fetch_wait_ms", "retention_s",
@@ -333,20 +335,32 @@ constexpr std::string_view kDiskKeys[] = {"write_latency_us", "fsync_latency_us"
                                           "throughput_mb_per_s"};
 constexpr std::string_view kHnswKeys[] = {"hnsw_m", "hnsw_ef_construction", "hnsw_ef_search"};
 constexpr std::string_view kIvfKeys[] = {"ivf_nlist", "ivf_nprobe", "ivf_train_size"};
-constexpr std::string_view kCollectionKeys[] = {
-    "name",       "dimension",      "metric",         "index",  "shards",
-    "index_partitions", "routing_seed", "initial_vectors", "hnsw_m", "hnsw_ef_construction",
-    "hnsw_ef_search",   "ivf_nlist",    "ivf_nprobe",      "ivf_train_size"};
-constexpr std::string_view kWorkloadKeys[] = {
-    "collection",  "keys",    "key_distribution",    "zipf_exponent",       "hot_shard",
-    "per_region",  "regions", "sessions_per_region", "session_reads_per_s", "k",
-    "exact_search_fraction",  "failover",            "request_timeout_ms"};
+constexpr std::string_view kCollectionKeys[] = {"name",           "dimension",
+                                                "metric",         "index",
+                                                "shards",         "index_partitions",
+                                                "routing_seed",   "initial_vectors",
+                                                "hnsw_m",         "hnsw_ef_construction",
+                                                "hnsw_ef_search", "ivf_nlist",
+                                                "ivf_nprobe",     "ivf_train_size"};
+constexpr std::string_view kWorkloadKeys[] = {"collection",
+                                              "keys",
+                                              "key_distribution",
+                                              "zipf_exponent",
+                                              "hot_shard",
+                                              "per_region",
+                                              "regions",
+                                              "sessions_per_region",
+                                              "session_reads_per_s",
+                                              "k",
+                                              "exact_search_fraction",
+                                              "failover",
+                                              "request_timeout_ms"};
 constexpr std::string_view kRateKeys[] = {"upserts_per_s", "deletes_per_s", "patches_per_s",
                                           "searches_per_s"};
 constexpr std::string_view kFaultCommonKeys[] = {"at_s", "duration_s", "kind"};
 constexpr std::string_view kFaultKeys[] = {
-    "at_s", "duration_s", "kind", "regions", "region",   "between", "from",          "to",
-    "factor", "period_ms", "up_fraction", "skew_ms", "ppm", "lose_unsynced", "step_ms"};
+    "at_s",   "duration_s", "kind",        "regions", "region", "between",       "from",   "to",
+    "factor", "period_ms",  "up_fraction", "skew_ms", "ppm",    "lose_unsynced", "step_ms"};
 constexpr std::string_view kSwarmKeys[] = {"enabled",
                                            "max_fault_duration_s",
                                            "link_loss",
@@ -367,9 +381,9 @@ constexpr std::string_view kSwarmKeys[] = {"enabled",
                                            "swizzle_clog_per_minute"};
 constexpr std::string_view kSweepKeys[] = {"duration_s", "rates_scale"};
 constexpr std::string_view kExpectKeys[] = {
-    "converge",           "no_lost_acknowledged_writes", "read_your_writes",
-    "max_error_rate",     "search_p99_ms",               "replication_lag_p99_ms",
-    "max_staleness_ms",   "hot_shard_detected",          "coverage"};
+    "converge",      "no_lost_acknowledged_writes", "read_your_writes", "max_error_rate",
+    "search_p99_ms", "replication_lag_p99_ms",      "max_staleness_ms", "hot_shard_detected",
+    "coverage"};
 constexpr std::string_view kLagKeys[] = {"from", "to", "max_ms"};
 
 constexpr FaultKind kAllFaultKinds[] = {
@@ -455,6 +469,61 @@ std::string fault_conflict(const FaultSpec& a, const FaultSpec& b, size_t n) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Documents. yaml-cpp 0.7's LoadAll loops forever, allocating, on a stray ',' outside a flow
+// collection (jbeder/yaml-cpp#1040; fixed in 0.8.0 by #1319): its parser keeps reporting an
+// empty document without consuming the token. So the loader never calls LoadAll: it walks at
+// most two documents with the event parser to reject a second one, then loads the first with
+// YAML::Load, which parses exactly one.
+
+// Remembers where a document's first node is.
+class FirstNodeMark final : public YAML::EventHandler {
+ public:
+  std::optional<YAML::Mark> mark;
+
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& m, YAML::anchor_t) override { see(m); }
+  void OnAlias(const YAML::Mark& m, YAML::anchor_t) override { see(m); }
+  void OnScalar(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    see(m);
+  }
+  void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    see(m);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    see(m);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void see(const YAML::Mark& m) {
+    if (!mark) mark = m;
+  }
+};
+
+// Why `text` is not a single document (line, message), or nullopt. Syntax errors in the first
+// two documents throw YAML::ParserException.
+std::optional<std::pair<int, std::string>> multiple_documents(const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  FirstNodeMark first;
+  FirstNodeMark second;
+  if (!parser.HandleNextDocument(first) || !parser.HandleNextDocument(second)) return std::nullopt;
+  const int line = second.mark ? second.mark->line + 1 : 1;
+  if (first.mark && second.mark && first.mark->pos == second.mark->pos) {
+    // No progress: the bug above. The character there is one no document may start with.
+    const size_t pos = size_t(std::max(second.mark->pos, 0));
+    return std::pair(line, "YAML syntax error: unexpected '" +
+                               (pos < text.size() ? text.substr(pos, 1) : "") + "'");
+  }
+  return std::pair(line, "a scenario file holds one YAML document; found a second");
+}
+
+// ---------------------------------------------------------------------------------------------
 // The parser: one pass over the document, sections in dependency order (regions first, since
 // links, workload, faults and expectations refer to them).
 
@@ -502,17 +571,15 @@ class Parser {
 };
 
 Scenario Parser::parse(const std::string& text) {
-  std::vector<YAML::Node> docs;
+  YAML::Node root;
   try {
-    docs = YAML::LoadAll(text);
+    if (auto problem = multiple_documents(text)) fail_at_line(problem->first, problem->second);
+    root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     fail_at_line(e.mark.is_null() ? 1 : e.mark.line + 1, "YAML syntax error: " + e.msg);
   }
-  if (docs.empty() || docs[0].IsNull()) fail_at_line(1, "empty file: no scenario in it");
-  const Cursor top(&source_, docs[0], "", line_of(docs[0], 1));
-  if (docs.size() > 1) {
-    fail_at_line(line_of(docs[1], 1), "a scenario file holds one YAML document; found a second");
-  }
+  if (root.IsNull()) fail_at_line(1, "empty file: no scenario in it");
+  const Cursor top(&source_, root, "", line_of(root, 1));
   if (!top.node().IsMap()) top.fail_type("a map of scenario fields");
   const Fields f(top, kTopKeys);
 
@@ -768,7 +835,8 @@ void Parser::parse_collection(const Cursor& c) {
       uint32_t(f.integer("hnsw_ef_construction", 1, 4096, ix.hnsw_ef_construction));
   ix.hnsw_ef_search = uint32_t(f.integer("hnsw_ef_search", 1, 4096, ix.hnsw_ef_search));
   ix.ivf_nlist = uint32_t(f.integer("ivf_nlist", 1, 1 << 20, ix.ivf_nlist));
-  ix.ivf_nprobe = uint32_t(f.integer("ivf_nprobe", 1, ix.ivf_nlist, std::min(ix.ivf_nprobe, ix.ivf_nlist)));
+  ix.ivf_nprobe =
+      uint32_t(f.integer("ivf_nprobe", 1, ix.ivf_nlist, std::min(ix.ivf_nprobe, ix.ivf_nlist)));
   if (auto t = f.get("ivf_train_size")) {
     ix.ivf_train_size = uint32_t(t->integer(0, 1'000'000'000));
     if (ix.ivf_train_size != 0 && ix.ivf_train_size < ix.ivf_nlist) {
@@ -845,8 +913,8 @@ void Parser::parse_workload(const Cursor& c) {
   w.k = uint32_t(f.integer("k", 1, int64_t(kMaxSearchK), w.k));
   w.exact_search_fraction = f.number("exact_search_fraction", closed(0, 1), 1.0);
   w.failover = f.boolean("failover", false);
-  w.request_timeout_ns = f.duration("request_timeout_ms", env::kMillisecond,
-                                    open_closed(0, 3.6e6), w.request_timeout_ns);
+  w.request_timeout_ns = f.duration("request_timeout_ms", env::kMillisecond, open_closed(0, 3.6e6),
+                                    w.request_timeout_ns);
 }
 
 FaultSpec Parser::parse_fault(const Cursor& c) const {
@@ -858,7 +926,8 @@ FaultSpec Parser::parse_fault(const Cursor& c) const {
   std::vector<std::string_view> all_kinds;
   for (FaultKind k : kAllFaultKinds) all_kinds.push_back(fault_kind_name(k));
   const auto it = std::find(all_kinds.begin(), all_kinds.end(), kind_name);
-  if (it == all_kinds.end()) kind.fail("unknown fault kind '" + kind_name + "' (kinds: " + join(all_kinds) + ")");
+  if (it == all_kinds.end())
+    kind.fail("unknown fault kind '" + kind_name + "' (kinds: " + join(all_kinds) + ")");
   x.kind = kAllFaultKinds[it - all_kinds.begin()];
 
   const std::vector<std::string_view> takes = fault_kind_keys(x.kind);
@@ -867,8 +936,7 @@ FaultSpec Parser::parse_fault(const Cursor& c) const {
     if (std::find(std::begin(kFaultCommonKeys), std::end(kFaultCommonKeys), key) ==
             std::end(kFaultCommonKeys) &&
         std::find(takes.begin(), takes.end(), key) == takes.end()) {
-      f.key_cursor(i).fail("not a field of kind " + kind_name + " (it takes: " + join(takes) +
-                           ")");
+      f.key_cursor(i).fail("not a field of kind " + kind_name + " (it takes: " + join(takes) + ")");
     }
   }
 
@@ -905,9 +973,7 @@ FaultSpec Parser::parse_fault(const Cursor& c) const {
   }
   switch (x.kind) {
     case FaultKind::kSlowLink:
-    case FaultKind::kCompactionStall:
-      x.factor = f.need("factor").number(closed(1, 1000));
-      break;
+    case FaultKind::kCompactionStall: x.factor = f.need("factor").number(closed(1, 1000)); break;
     case FaultKind::kFlappingLink:
       x.period_ns = f.need("period_ms").duration(ms, open_closed(0, 3.6e6));
       x.up_fraction = f.number("up_fraction", Bounds{0, 1, true, true}, x.up_fraction);
@@ -957,20 +1023,20 @@ void Parser::parse_swarm(const Cursor& c) {
       s.faults_per_minute[kind] = range(*r, closed(0, 600));
     }
   }
-  s.max_fault_duration_ns = f.duration("max_fault_duration_s", env::kSecond,
-                                       open_closed(0, 86400), s.max_fault_duration_ns);
+  s.max_fault_duration_ns = f.duration("max_fault_duration_s", env::kSecond, open_closed(0, 86400),
+                                       s.max_fault_duration_ns);
   if (auto r = f.get("link_loss")) s.link_loss = range(*r, closed_open(0, 1));
   if (auto r = f.get("slow_link_factor")) s.slow_link_factor = range(*r, closed(1, 1000));
-  s.max_clock_skew_ns = f.duration("max_clock_skew_ms", env::kMillisecond,
-                                   closed(0, 86'400'000), s.max_clock_skew_ns);
+  s.max_clock_skew_ns = f.duration("max_clock_skew_ms", env::kMillisecond, closed(0, 86'400'000),
+                                   s.max_clock_skew_ns);
 }
 
 void Parser::parse_sweep(const Cursor& c) {
   const Fields f(c, kSweepKeys);
   SweepSpec s;
-  s.duration_ns = f.duration("duration_s", env::kSecond,
-                             open_closed(0, double(sc_.duration_ns) / double(env::kSecond)),
-                             sc_.duration_ns);
+  s.duration_ns =
+      f.duration("duration_s", env::kSecond,
+                 open_closed(0, double(sc_.duration_ns) / double(env::kSecond)), sc_.duration_ns);
   s.rates_scale = f.number("rates_scale", open_closed(0, 1), 1.0);
   sc_.sweep = s;
 }

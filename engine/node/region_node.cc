@@ -196,6 +196,13 @@ void RegionNode::on_record(const RegionInfo& origin, const std::string& collecti
   }
   clock_.observe(scratch_.timestamp, env_.clock.wall_ms());
   Result<ApplyOutcome> outcome = state->collection->apply(scratch_);
+  if (BUGGIFY("apply_twice")) {
+    // At-least-once delivery, exaggerated: the second apply must be a no-op.
+    COVER("apply_twice");
+    Result<ApplyOutcome> again = state->collection->apply(scratch_);
+    assert(again.is_ok() && again->duplicate);
+    (void)again;
+  }
   assert(outcome.is_ok());  // decode already validated it against the same rules
   const bool duplicate = outcome.is_ok() && outcome->duplicate;
   ++(duplicate ? counters_.records_duplicate : counters_.records_applied);
