@@ -14,8 +14,9 @@ namespace meridian::node {
 class Peers {
  public:
   virtual ~Peers() = default;
-  // Runs `request` at `region` with eventual consistency (the remote serves it from its local
-  // replica). On failure (unreachable, timeout) the response carries a non-ok status.
+  // Runs `request` at `region` (a session read waits there for its token; anything else is
+  // served from the remote's local replica). On failure (unreachable, timeout) the response
+  // carries a non-ok status.
   virtual void forward_search(const std::string& region, const SearchRequest& request,
                               std::function<void(SearchResponse)> done) = 0;
 };

@@ -196,6 +196,14 @@ void RegionNode::on_record(const RegionInfo& origin, const std::string& collecti
   }
   clock_.observe(scratch_.timestamp, env_.clock.wall_ms());
   Result<ApplyOutcome> outcome = state->collection->apply(scratch_);
+  if (!outcome.is_ok()) {
+    // Well-formed but not for this collection as configured here (e.g. another dimension while
+    // a configuration change rolls out): reported like a corrupt record, never applied.
+    COVER("record_rejected_by_collection");
+    ++counters_.records_corrupt;
+    if (observer_ != nullptr) observer_->on_corrupt_record(record, outcome.status());
+    return;
+  }
   if (BUGGIFY("apply_twice")) {
     // At-least-once delivery, exaggerated: the second apply must be a no-op.
     COVER("apply_twice");
@@ -203,8 +211,7 @@ void RegionNode::on_record(const RegionInfo& origin, const std::string& collecti
     assert(again.is_ok() && again->duplicate);
     (void)again;
   }
-  assert(outcome.is_ok());  // decode already validated it against the same rules
-  const bool duplicate = outcome.is_ok() && outcome->duplicate;
+  const bool duplicate = outcome->duplicate;
   ++(duplicate ? counters_.records_duplicate : counters_.records_applied);
   if (observer_ != nullptr)
     observer_->on_applied(collection, record.partition, scratch_, duplicate);

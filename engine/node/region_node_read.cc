@@ -18,6 +18,9 @@ SearchResponse RegionNode::search_locally(const CollectionState& state,
     return response;
   }
   response.hits = std::move(hits).value();
+  if (request.consistency == Consistency::kSession) {
+    response.session_satisfied = covers(state, request.session, nullptr);
+  }
   response.staleness = max_staleness();
   response.stale = response.staleness > options_.stale_after;
   if (response.stale) ++counters_.searches_stale;
@@ -61,7 +64,7 @@ void RegionNode::search(SearchRequest request, std::function<void(SearchResponse
       for (const RegionInfo& r : options_.regions) {
         if (staleness(r.id) > staleness(worst)) worst = r.id;
       }
-      if (staleness(worst) <= request.max_staleness) {
+      if (staleness(worst) <= request.max_staleness || !request.may_forward) {
         done(search_locally(*state, request));
       } else {
         COVER("bounded_read_forwarded");
@@ -93,16 +96,18 @@ void RegionNode::wait_for_session(CollectionState& state, SearchRequest request,
       waiter->done(search_locally(*s, waiter->request));
       return;
     }
-    // The token's write has not arrived here in time: read repair from its origin region.
-    COVER("read_repair");
     const RegionInfo* origin = region_by_id(missing);
-    if (origin == nullptr) {
+    if (!waiter->request.may_forward || origin == nullptr || missing == options_.self.id) {
+      // Forwarded here already, or the missing write is this region's own: nobody is better
+      // placed to answer. Answer and say the session guarantee was not met.
+      COVER("session_read_unsatisfied");
       SearchResponse r = search_locally(*s, waiter->request);
-      r.session_satisfied = false;
       r.stale = true;
       waiter->done(std::move(r));
       return;
     }
+    // The token's write has not arrived here in time: read repair from its origin region.
+    COVER("read_repair");
     forward(*origin, std::move(waiter->request), std::move(waiter->done));
   });
 }
@@ -125,9 +130,11 @@ void RegionNode::wake_session_waiters(CollectionState& state) {
 void RegionNode::forward(const RegionInfo& target, SearchRequest request,
                          std::function<void(SearchResponse)> done) {
   ++counters_.searches_forwarded;
+  // A session read stays a session read at the remote, which waits for the token itself; it
+  // never forwards again.
   SearchRequest remote = request;
-  remote.consistency = Consistency::kEventual;
-  remote.session = SessionToken();
+  remote.may_forward = false;
+  if (remote.consistency != Consistency::kSession) remote.consistency = Consistency::kEventual;
   const std::string collection = request.collection;
   env_.peers.forward_search(target.name, remote,
                             [this, collection, request = std::move(request),

@@ -69,6 +69,9 @@ struct SearchRequest {
   Consistency consistency = Consistency::kEventual;
   SessionToken session;           // kSession
   env::TimeNs max_staleness = 0;  // kBounded
+  // False on a request another region forwarded here: it is answered here (waiting for a
+  // session token if need be) and never forwarded again.
+  bool may_forward = true;
 };
 
 struct SearchResponse {

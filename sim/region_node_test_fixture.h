@@ -1,0 +1,253 @@
+// Test fixture for region_node_test.cc and region_node_read_test.cc: one or two region nodes
+// ("a" id 1, "b" id 2) on the simulator's pieces, wired as sim/world.cc wires them: per region a
+// SimClock, SimDisk and SimLogCluster with the topics wal.c (kShards partitions) and heartbeat,
+// and MirrorMaker-like SimMirrors of both topics into each region from the other over a Network
+// (kOneWay apart). Peers are a test double that forwards to the other node through the
+// scheduler, or fails, as the test says. Everything runs on one Scheduler, seeded.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/core/record_codec.h"
+#include "engine/node/coverage.h"
+#include "engine/node/node_env.h"
+#include "engine/node/region_node.h"
+#include "sim/network.h"
+#include "sim/rng.h"
+#include "sim/scheduler.h"
+#include "sim/sim_clock.h"
+#include "sim/sim_disk.h"
+#include "sim/sim_log.h"
+#include "sim/sim_mirror.h"
+
+namespace meridian::sim::node_test {
+
+using env::kMillisecond;
+using env::kSecond;
+
+inline constexpr TimeNs kOneWay = 30 * kMillisecond;
+inline constexpr uint32_t kShards = 4;
+inline constexpr uint32_t kDim = 4;
+inline const std::string kColl = "c";
+
+class Recorder final : public node::NodeObserver {
+ public:
+  struct Applied {
+    uint32_t shard;
+    std::string id;
+    uint64_t sequence;
+    bool duplicate;
+  };
+  void on_applied(const std::string&, uint32_t shard, const Mutation& m, bool dup) override {
+    applied.push_back({shard, m.vector_id, m.origin_sequence, dup});
+  }
+  void on_corrupt_record(const env::LogRecord&, const Status& why) override {
+    corrupt.push_back(why);
+  }
+  std::vector<Applied> applied;
+  std::vector<Status> corrupt;
+};
+
+class TestPeers final : public node::Peers {
+ public:
+  explicit TestPeers(Scheduler& scheduler) : scheduler_(scheduler) {}
+  void forward_search(const std::string& region, const node::SearchRequest& request,
+                      std::function<void(node::SearchResponse)> done) override {
+    targets.push_back(region);
+    auto it = nodes.find(region);
+    if (fail || it == nodes.end()) {
+      scheduler_.after(2 * delay, [done = std::move(done), region] {
+        node::SearchResponse r;
+        r.status = Status::unavailable("peer " + region + " unreachable");
+        done(std::move(r));
+      });
+      return;
+    }
+    node::RegionNode* target = it->second;
+    scheduler_.after(delay, [this, target, request, done = std::move(done)] {
+      target->search(request, [this, done](node::SearchResponse r) {
+        scheduler_.after(delay, [done, r = std::move(r)] { done(r); });
+      });
+    });
+  }
+  std::map<std::string, node::RegionNode*> nodes;  // reachable regions
+  bool fail = false;                               // every call fails (after 2 * delay)
+  TimeNs delay = kOneWay;                          // one way
+  std::vector<std::string> targets;                // every call's region
+
+ private:
+  Scheduler& scheduler_;
+};
+
+struct Region {
+  Region(Scheduler& s, const std::string& name, uint64_t seed)
+      : clock(s),
+        rng(Rng::derive(seed, "node/" + name)),
+        disk(s),
+        log(s, disk, name, SimLogSpec{}, Rng::derive(seed, "log/" + name)),
+        peers(s) {}
+  SimClock clock;
+  Rng rng;
+  SimDisk disk;
+  SimLogCluster log;
+  TestPeers peers;
+  Recorder observer;
+  std::unique_ptr<node::RegionNode> node;
+};
+
+template <typename T>
+struct Reply {
+  bool done = false;
+  T r;
+  TimeNs at = -1;
+};
+
+inline std::vector<float> embedding(float x) { return {x, x + 1, -x, 0.5f}; }
+
+inline node::WriteRequest upsert(const std::string& id, float x) {
+  node::WriteRequest w;
+  w.op = Op::kUpsert;
+  w.collection = kColl;
+  w.vector_id = id;
+  w.embedding = embedding(x);
+  return w;
+}
+
+inline node::SearchRequest query(node::Consistency c, float x) {
+  node::SearchRequest q;
+  q.collection = kColl;
+  q.query = embedding(x);
+  q.k = 10;
+  q.consistency = c;
+  return q;
+}
+
+inline bool has_hit(const node::SearchResponse& r, const std::string& id) {
+  for (const SearchHit& h : r.hits) {
+    if (h.id == id) return true;
+  }
+  return false;
+}
+
+// A valid upsert as region `origin` ("a" → 1, "b" → 2) would log it.
+inline Mutation mutation_from(const std::string& origin, const std::string& id, uint64_t seq) {
+  Mutation m;
+  m.op = Op::kUpsert;
+  m.collection = kColl;
+  m.vector_id = id;
+  m.embedding = embedding(7);
+  m.timestamp = uint64_t(SimClock::kEpochWallMs) << 16;
+  m.origin_region = origin == "a" ? 1 : 2;
+  m.origin_sequence = seq;
+  return m;
+}
+
+inline std::vector<Mutation> decoded(const SimLogCluster& log, const std::string& topic,
+                                     uint32_t partition) {
+  std::vector<Mutation> out;
+  for (const env::LogRecord& r : log.records(topic, partition)) {
+    Result<Mutation> m = decode_mutation(r.value);
+    EXPECT_TRUE(m.is_ok()) << m.status().to_string();
+    if (m.is_ok()) out.push_back(std::move(m).value());
+  }
+  return out;
+}
+
+class Nodes {
+ public:
+  explicit Nodes(size_t n, const std::function<void(node::NodeOptions&)>& tweak = {},
+                 uint64_t seed = 42)
+      : network_(scheduler, Rng::derive(seed, "network")) {
+    const std::vector<std::string> names = {"a", "b"};
+    for (size_t r = 0; r < n; ++r) {
+      network_.add_region(names[r], LinkSpec{kOneWay, 0, 0.0, 0});
+      regions_.push_back(std::make_unique<Region>(scheduler, names[r], seed));
+      EXPECT_TRUE(log(r).create_topic(node::wal_topic(kColl), kShards).is_ok());
+      EXPECT_TRUE(log(r).create_topic(node::kHeartbeatTopic, 1).is_ok());
+    }
+    for (RegionIndex target = 0; target < n; ++target) {
+      for (RegionIndex source = 0; source < n; ++source) {
+        if (source == target) continue;
+        for (const std::string& topic :
+             {std::string(node::kHeartbeatTopic), node::wal_topic(kColl)}) {
+          const std::string key = names[source] + "->" + names[target] + "/" + topic;
+          auto m = std::make_unique<SimMirror>(scheduler, network_, log(source), source,
+                                               log(target), target, topic, SimMirrorSpec{},
+                                               Rng::derive(seed, "mirror/" + key));
+          m->start();
+          mirrors_[key] = std::move(m);
+        }
+      }
+    }
+    for (size_t r = 0; r < n; ++r) {
+      node::NodeOptions o;
+      o.self = {names[r], RegionId(r + 1)};
+      for (size_t i = 0; i < n; ++i) o.regions.push_back({names[i], RegionId(i + 1)});
+      CollectionConfig config;
+      config.name = kColl;
+      config.index.dimension = kDim;
+      config.num_shards = kShards;
+      o.collections.push_back(config);
+      if (tweak) tweak(o);
+      Region& region = *regions_[r];
+      node::NodeEnv env{region.clock, scheduler, region.rng, region.log, region.peers};
+      region.node = std::make_unique<node::RegionNode>(std::move(o), env);
+      region.node->set_observer(&region.observer);
+      EXPECT_TRUE(region.node->start().is_ok());
+    }
+    for (size_t r = 0; r < n; ++r) {
+      for (size_t i = 0; i < n; ++i) {
+        if (i != r) regions_[r]->peers.nodes[names[i]] = regions_[i]->node.get();
+      }
+    }
+  }
+  ~Nodes() {
+    for (auto& r : regions_) r->node.reset();  // nodes first, then what feeds them
+    mirrors_.clear();
+  }
+
+  node::RegionNode& node(size_t r) { return *regions_[r]->node; }
+  SimLogCluster& log(size_t r) { return regions_[r]->log; }
+  TestPeers& peers(size_t r) { return regions_[r]->peers; }
+  Recorder& observer(size_t r) { return regions_[r]->observer; }
+  Network& network() { return network_; }
+  SimMirror& mirror(const std::string& from, const std::string& to, const std::string& topic) {
+    return *mirrors_.at(from + "->" + to + "/" + topic);
+  }
+  void run_for(TimeNs d) { scheduler.run_until(scheduler.now() + d); }
+
+  std::shared_ptr<Reply<node::WriteResponse>> write(size_t r, node::WriteRequest w) {
+    auto out = std::make_shared<Reply<node::WriteResponse>>();
+    node(r).write(std::move(w), [this, out](node::WriteResponse resp) {
+      EXPECT_FALSE(out->done) << "write answered twice";
+      *out = {true, std::move(resp), scheduler.now()};
+    });
+    return out;
+  }
+  std::shared_ptr<Reply<node::SearchResponse>> search(size_t r, node::SearchRequest q) {
+    auto out = std::make_shared<Reply<node::SearchResponse>>();
+    node(r).search(std::move(q), [this, out](node::SearchResponse resp) {
+      EXPECT_FALSE(out->done) << "search answered twice";
+      *out = {true, std::move(resp), scheduler.now()};
+    });
+    return out;
+  }
+
+  Scheduler scheduler;
+
+ private:
+  Network network_;
+  std::vector<std::unique_ptr<Region>> regions_;
+  std::map<std::string, std::unique_ptr<SimMirror>> mirrors_;
+};
+
+}  // namespace meridian::sim::node_test
