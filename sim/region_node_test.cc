@@ -257,3 +257,43 @@ TEST(RegionNodeReplication, WellFormedRecordTheCollectionRejectsIsReportedNotFat
 
 }  // namespace
 }  // namespace meridian::sim::node_test
+
+namespace meridian::sim::node_test {
+namespace {
+
+// Lag per origin and shard: records the local log holds but the node has not consumed yet.
+TEST(RegionNodeReplication, ReportsBacklogPerOriginAndShardUntilConsumed) {
+  Nodes w(2);
+  node::RegionNode& b = w.node(1);
+  // Append a record straight into B's copy of A's topic: it is in B's log at once, and B's
+  // subscription picks it up only after its next fetch.
+  auto x = w.write(0, upsert("x", 3));
+  w.run_for(kSecond);  // replicated: the mirror has created B's copy of A's topic
+  ASSERT_TRUE(x->done && x->r.status.is_ok());
+  const env::LogRecord record = w.log(0).records(node::wal_topic(kColl), x->r.shard).at(0);
+  const std::string mirrored = node::mirrored_topic("a", node::wal_topic(kColl));
+  bool appended = false, answered = false;
+  w.log(1).produce(mirrored, x->r.shard, record.key, record.value, [&](Status s, uint64_t) {
+    answered = true;
+    appended = s.is_ok();
+  });
+  auto backlog_of = [&](RegionId origin, uint32_t shard) {
+    for (const auto& lag : b.replication_lag()) {
+      if (lag.collection == kColl && lag.origin == origin && lag.shard == shard) {
+        return lag.backlog();
+      }
+    }
+    ADD_FAILURE() << "no lag entry for origin " << origin << " shard " << shard;
+    return uint64_t(0);
+  };
+  // Run until the append is durable but before the subscriber's next delivery.
+  while (!answered) ASSERT_TRUE(w.scheduler.step());
+  ASSERT_TRUE(appended);
+  EXPECT_GE(backlog_of(1, x->r.shard), 1u);
+  w.run_for(kSecond);
+  EXPECT_EQ(backlog_of(1, x->r.shard), 0u);
+  EXPECT_EQ(b.replication_lag().size(), 2u * 4u);  // 2 origins x 4 shards of one collection
+}
+
+}  // namespace
+}  // namespace meridian::sim::node_test

@@ -57,12 +57,14 @@ std::string format_summary(const RunResult& r, const std::string& revision,
   }
   out << "\nreplication lag (acknowledged in origin -> applied in destination)\n"
       << pad("from -> to", 32) << pad("writes", 9) << pad("p50", 12) << pad("p99", 12)
-      << "never applied\n";
+      << pad("never applied", 15) << "max backlog (records)\n";
   for (const LagMetrics& l : r.metrics.lag) {
     const std::string pair =
         r.metrics.regions[l.from].region + " -> " + r.metrics.regions[l.to].region;
+    const uint64_t backlog = l.to < r.max_backlog.size() ? r.max_backlog[l.to][l.from] : 0;
     out << pad(pair, 32) << pad(std::to_string(l.writes), 9) << pad(fixed(l.p50_ms, 2) + " ms", 12)
-        << pad(fixed(l.p99_ms, 2) + " ms", 12) << l.never_applied << "\n";
+        << pad(fixed(l.p99_ms, 2) + " ms", 12) << pad(std::to_string(l.never_applied), 15)
+        << backlog << "\n";
   }
   const SessionMetrics& s = r.metrics.sessions;
   out << "\nsession reads: " << s.total << " (" << s.satisfied << " saw their write, " << s.flagged
@@ -117,12 +119,14 @@ nlohmann::json to_json(const RunResult& r, const std::string& revision) {
          {"served_ops_per_s", m.ops_per_s}});
   }
   for (const LagMetrics& l : r.metrics.lag) {
-    j["replication_lag"].push_back({{"from", r.metrics.regions[l.from].region},
-                                    {"to", r.metrics.regions[l.to].region},
-                                    {"writes", l.writes},
-                                    {"never_applied", l.never_applied},
-                                    {"p50_ms", json_number(l.p50_ms)},
-                                    {"p99_ms", json_number(l.p99_ms)}});
+    j["replication_lag"].push_back(
+        {{"from", r.metrics.regions[l.from].region},
+         {"to", r.metrics.regions[l.to].region},
+         {"writes", l.writes},
+         {"never_applied", l.never_applied},
+         {"max_backlog_records", l.to < r.max_backlog.size() ? r.max_backlog[l.to][l.from] : 0},
+         {"p50_ms", json_number(l.p50_ms)},
+         {"p99_ms", json_number(l.p99_ms)}});
   }
   const SessionMetrics& s = r.metrics.sessions;
   j["sessions"] = {{"reads", s.total},

@@ -3,6 +3,8 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <functional>
+#include <map>
 
 #include "engine/node/coverage.h"
 #include "sim/faults.h"
@@ -133,6 +135,23 @@ RunResult run_scenario(const Scenario& input, const RunOptions& options) {
   }
   Workload workload(world);
   const TimeNs faulty_end = world.start_time() + scenario.duration_ns;
+  result.max_backlog.assign(world.region_count(), std::vector<uint64_t>(world.region_count(), 0));
+  std::function<void()> sample_backlog = [&] {
+    for (RegionIndex to = 0; to < world.region_count(); ++to) {
+      node::RegionNode* n = world.node(to);
+      if (n == nullptr) continue;
+      std::map<RegionId, uint64_t> per_origin;
+      for (const auto& lag : n->replication_lag()) per_origin[lag.origin] += lag.backlog();
+      for (RegionIndex from = 0; from < world.region_count(); ++from) {
+        const uint64_t backlog = per_origin[scenario.regions[from].id];
+        result.max_backlog[to][from] = std::max(result.max_backlog[to][from], backlog);
+      }
+    }
+    if (world.scheduler().now() < faulty_end + scenario.liveness_ns) {
+      world.scheduler().after(env::kSecond, sample_backlog);
+    }
+  };
+  world.scheduler().after(env::kSecond, sample_backlog);
   workload.start(faulty_end);
   world.scheduler().run_until(faulty_end);
 

@@ -36,6 +36,9 @@ struct RunResult {
   std::vector<CheckOutcome> checks;
   std::map<std::string, uint64_t> coverage;
   uint64_t exact_searches = 0, cost_modelled_searches = 0;
+  // max_backlog[to][from]: the most records of origin `from` that region `to`'s log held but its
+  // node had not applied yet, sampled every simulated second (RegionNode::replication_lag).
+  std::vector<std::vector<uint64_t>> max_backlog;
   // Per region index: answered searches of that region's clients flagged "may be stale".
   std::vector<uint64_t> stale_searches;
 

@@ -155,6 +155,24 @@ std::vector<uint64_t> RegionNode::shard_write_counts(const std::string& collecti
 
 // ---- replication path ----
 
+std::vector<RegionNode::ShardLag> RegionNode::replication_lag() const {
+  std::vector<ShardLag> out;
+  for (const auto& [name, state] : collections_) {
+    for (const RegionInfo& origin : options_.regions) {
+      const bool self = origin.id == options_.self.id;
+      const std::string topic =
+          self ? wal_topic(name) : mirrored_topic(origin.name, wal_topic(name));
+      for (uint32_t s = 0; s < state->collection->config().num_shards; ++s) {
+        ShardLag lag{name, origin.id, s, 0, env_.log.end_offset(topic, s)};
+        auto it = consumed_.find({name, origin.id, s});
+        if (it != consumed_.end()) lag.consumed = it->second;
+        out.push_back(lag);
+      }
+    }
+  }
+  return out;
+}
+
 void RegionNode::subscribe_all() {
   for (const RegionInfo& origin : options_.regions) {
     const bool self = origin.id == options_.self.id;
@@ -180,6 +198,7 @@ void RegionNode::on_record(const RegionInfo& origin, const std::string& collecti
                            const env::LogRecord& record) {
   CollectionState* state = find(collection);
   assert(state != nullptr);
+  consumed_[{collection, origin.id, record.partition}] = record.offset + 1;
   Status decoded = decode_mutation_into(record.value, &scratch_);
   if (decoded.is_ok() &&
       (scratch_.collection != collection || scratch_.origin_region != origin.id ||

@@ -25,6 +25,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "engine/core/collection.h"
@@ -106,6 +107,20 @@ class RegionNode {
   std::vector<uint64_t> shard_write_counts(const std::string& collection) const;
   size_t pending_writes() const;
 
+  // Replication backlog of one (origin, shard) of a collection: records the local log already
+  // holds for it that this node has not consumed yet (from the log's end offset, so it also
+  // counts records of an origin that is cut off only once they have been mirrored here).
+  struct ShardLag {
+    std::string collection;
+    RegionId origin = 0;
+    uint32_t shard = 0;
+    uint64_t consumed = 0;    // next offset this node will read
+    uint64_t end_offset = 0;  // the local log's end offset for the partition
+    uint64_t backlog() const { return end_offset > consumed ? end_offset - consumed : 0; }
+  };
+  // Every (collection, origin, shard), in that order.
+  std::vector<ShardLag> replication_lag() const;
+
   void set_observer(NodeObserver* observer) { observer_ = observer; }
 
  private:
@@ -150,6 +165,8 @@ class RegionNode {
   NodeObserver* observer_ = nullptr;
   NodeCounters counters_;
   Mutation scratch_;  // decode buffer reused across records
+  // Next offset to consume per (collection, origin, shard): what replication_lag() reports.
+  std::map<std::tuple<std::string, RegionId, uint32_t>, uint64_t> consumed_;
 };
 
 }  // namespace meridian::node
