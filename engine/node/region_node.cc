@@ -238,12 +238,15 @@ void RegionNode::on_record(const RegionInfo& origin, const std::string& collecti
 }
 
 std::string RegionNode::encode_heartbeat() const {
-  // Little-endian u64 per (collection in name order, shard): the last sequence issued here.
+  // Little-endian u64s: this region's wall clock (ms), then per (collection in name order,
+  // shard) the last sequence issued here.
   std::string out;
+  auto put = [&out](uint64_t v) {
+    for (int i = 0; i < 8; ++i) out.push_back(char(v >> (8 * i)));
+  };
+  put(env_.clock.wall_ms());
   for (const auto& [name, state] : collections_) {
-    for (uint64_t seq : state->next_sequence) {
-      for (int i = 0; i < 8; ++i) out.push_back(char(seq >> (8 * i)));
-    }
+    for (uint64_t seq : state->next_sequence) put(seq);
   }
   return out;
 }
@@ -255,21 +258,28 @@ void RegionNode::heartbeat() {
 }
 
 void RegionNode::on_heartbeat(RegionId origin, const std::string& value) {
-  PendingHeartbeat h;
-  h.received_at = env_.clock.monotonic_ns();
-  size_t expected = 0;
-  for (const auto& [name, state] : collections_) expected += state->next_sequence.size();
-  if (value.size() != 8 * expected) {
+  size_t shards = 0;
+  for (const auto& [name, state] : collections_) shards += state->next_sequence.size();
+  if (value.size() != 8 * (1 + shards)) {
     // A heartbeat from a node with another collection layout (e.g. mid-rollout): it proves the
     // origin is alive but not what it wrote, so it cannot make this region fresh.
     COVER("heartbeat_layout_mismatch");
     return;
   }
-  for (size_t i = 0; i < expected; ++i) {
-    uint64_t seq = 0;
-    for (int b = 7; b >= 0; --b) seq = (seq << 8) | uint8_t(value[8 * i + b]);
-    h.sequences.push_back(seq);
-  }
+  auto get = [&value](size_t i) {
+    uint64_t v = 0;
+    for (int b = 7; b >= 0; --b) v = (v << 8) | uint8_t(value[8 * i + b]);
+    return v;
+  };
+  PendingHeartbeat h;
+  h.origin_wall_ms = get(0);
+  for (size_t i = 0; i < shards; ++i) h.sequences.push_back(get(1 + i));
+  // Minimum (arrival - origin wall) over all heartbeats: the origin's clock offset plus the
+  // smallest transit seen (an NTP-style minimum filter). Only ever decreases.
+  const env::TimeNs offset =
+      env_.clock.monotonic_ns() - env::TimeNs(h.origin_wall_ms) * env::kMillisecond;
+  auto [it, fresh] = min_offset_.emplace(origin, offset);
+  if (!fresh && offset < it->second) it->second = offset;
   auto& queue = pending_heartbeats_[origin];
   queue.push_back(std::move(h));
   // Dropping the oldest only delays freshness: a newer heartbeat vouches for more.
@@ -291,7 +301,8 @@ void RegionNode::refresh_freshness(RegionId origin) const {
       }
     }
     if (!applied) break;
-    last_heard_[origin] = queue.front().received_at;
+    uint64_t& newest = fresh_as_of_wall_ms_[origin];
+    newest = std::max(newest, queue.front().origin_wall_ms);
     queue.pop_front();
   }
 }
@@ -299,9 +310,15 @@ void RegionNode::refresh_freshness(RegionId origin) const {
 env::TimeNs RegionNode::staleness(RegionId origin) const {
   if (origin == options_.self.id) return 0;
   refresh_freshness(origin);
-  auto it = last_heard_.find(origin);
-  const env::TimeNs since = it == last_heard_.end() ? started_at_ : it->second;
-  return env_.clock.monotonic_ns() - since + options_.staleness_margin;
+  const env::TimeNs now = env_.clock.monotonic_ns();
+  auto fresh = fresh_as_of_wall_ms_.find(origin);
+  if (fresh == fresh_as_of_wall_ms_.end()) return now - started_at_ + options_.staleness_margin;
+  // When the newest applied heartbeat was sent, in this node's monotonic time. The minimum
+  // offset places it no later than it really was sent plus the minimum transit time (which
+  // staleness_margin covers), so staleness is never understated by more than that.
+  const env::TimeNs sent_at =
+      env::TimeNs(fresh->second) * env::kMillisecond + min_offset_.at(origin);
+  return std::max<env::TimeNs>(0, now - sent_at) + options_.staleness_margin;
 }
 
 env::TimeNs RegionNode::max_staleness() const {

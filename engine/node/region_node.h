@@ -10,11 +10,14 @@
 // replica lags too much. Every response says whether it may be stale.
 //
 // Staleness: each node appends a heartbeat to its "heartbeat" topic every heartbeat_interval,
-// carrying the last sequence it had issued in every shard. A region counts an origin's
-// heartbeat only once it has applied everything that heartbeat vouches for (the heartbeat topic
-// is mirrored separately from the data and may arrive first), and reports staleness as the time
-// since the newest such heartbeat arrived, plus a margin for the heartbeat's own transit. No
-// clock comparison across regions is involved, so skew does not distort it.
+// carrying its wall clock and the last sequence it had issued in every shard. A region counts an
+// origin's heartbeat only once it has applied everything the heartbeat vouches for (the
+// heartbeat topic is mirrored separately from the data and may arrive first), and reports
+// staleness as the time since the newest such heartbeat was *sent*. Heartbeats that arrive in a
+// burst after a partition are old, so arrival time would be wrong; the send time is mapped to
+// local time with the minimum (arrival - origin wall) offset seen, an NTP-style filter that
+// absorbs any constant clock skew and only errs towards more staleness (clock steps make it more
+// conservative), short of the minimum transit time, which staleness_margin covers.
 //
 // The node runs on one thread; every callback comes from its Env's event loop.
 #pragma once
@@ -134,7 +137,7 @@ class RegionNode {
                  const env::LogRecord& record);
   void on_heartbeat(RegionId origin, const std::string& value);
   std::string encode_heartbeat() const;
-  // Moves last_heard_ forward over heartbeats whose data has been applied.
+  // Moves fresh_as_of_wall_ms_ forward over heartbeats whose data has been applied.
   void refresh_freshness(RegionId origin) const;
   void heartbeat();
 
@@ -153,13 +156,15 @@ class RegionNode {
   HybridLogicalClock clock_;
   std::map<std::string, std::unique_ptr<CollectionState>> collections_;
   struct PendingHeartbeat {
-    env::TimeNs received_at = 0;
+    uint64_t origin_wall_ms = 0;      // the origin's wall clock when it sent the heartbeat
     std::vector<uint64_t> sequences;  // per (collection in name order, shard)
   };
   static constexpr size_t kMaxPendingHeartbeats = 256;
-  // Per origin: arrival time of the newest heartbeat whose data is applied, and heartbeats
-  // still waiting for their data (oldest first). Updated lazily, hence mutable.
-  mutable std::map<RegionId, env::TimeNs> last_heard_;
+  // Per origin: the send time (origin wall ms) of the newest heartbeat whose data is applied,
+  // the minimum (local arrival - origin wall) offset seen, and heartbeats still waiting for their
+  // data (oldest first). Updated lazily, hence mutable.
+  mutable std::map<RegionId, uint64_t> fresh_as_of_wall_ms_;
+  std::map<RegionId, env::TimeNs> min_offset_;
   mutable std::map<RegionId, std::deque<PendingHeartbeat>> pending_heartbeats_;
   env::TimeNs started_at_ = 0;
   NodeObserver* observer_ = nullptr;
