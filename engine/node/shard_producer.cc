@@ -43,20 +43,21 @@ void ShardProducer::pump() {
 }
 
 void ShardProducer::send(uint64_t id) {
-  Item& item = items_.at(id);
-  ++item.attempts;
+  ++items_.at(id).attempts;
   ++in_flight_;
   if (BUGGIFY("produce_delayed")) {
     // Hold this append back so later records of the shard overtake it: replicas must cope
     // with per-partition reordering (they do, by version-vector dots).
     COVER("produce_delayed");
-    env_.timers.after(env::TimeNs(env_.random.next_unit() * 50 * env::kMillisecond), [this, id] {
-      const Item& held = items_.at(id);
-      env_.log.produce(topic_, partition_, held.key, held.record,
-                       [this, id](Status status, uint64_t) { on_produced(id, std::move(status)); });
-    });
+    env_.timers.after(env::TimeNs(env_.random.next_unit() * 50 * env::kMillisecond),
+                      [this, id] { append(id); });
     return;
   }
+  append(id);
+}
+
+void ShardProducer::append(uint64_t id) {
+  const Item& item = items_.at(id);
   env_.log.produce(
       topic_, partition_, item.key, item.record,
       [this, id](Status status, uint64_t /*offset*/) { on_produced(id, std::move(status)); });

@@ -59,7 +59,8 @@ class ShardProducer {
   };
 
   void pump();
-  void send(uint64_t id);
+  void send(uint64_t id);    // counts the attempt, then appends (maybe delayed by BUGGIFY)
+  void append(uint64_t id);  // hands the item's record to the log
   void on_produced(uint64_t id, Status status);
   void reply(Item& item, WriteResponse response);
   env::TimeNs backoff(uint32_t attempts);
