@@ -1,0 +1,83 @@
+// The real environment's event loop: the one thread the engine runs on (DESIGN.md §1).
+//
+// The engine is single-threaded by contract (engine/env/env.h): every callback into it comes
+// from this loop. Other threads (gRPC and HTTP server threads, librdkafka's internal threads)
+// never touch the engine; they hand work to the loop with post(), and the loop runs it in FIFO
+// order. Timers run on the loop too. Pollers (e.g. the Kafka log, whose delivery reports and
+// fetched records are served by rd_kafka_poll) are called on every iteration with a zero timeout,
+// and the loop sleeps at most `poll_interval` between iterations when nothing else is due, so a
+// poller's events wait at most that long.
+//
+// Clock: monotonic time is std::chrono::steady_clock since the loop was created; wall time is
+// the system clock. Random: a xoshiro-style generator seeded once from std::random_device (a real
+// region has no reason to be reproducible; the simulator is).
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+#include "engine/env/env.h"
+
+namespace meridian::real {
+
+class EventLoop final : public env::Clock, public env::Timers, public env::Random {
+ public:
+  explicit EventLoop(std::chrono::microseconds poll_interval = std::chrono::microseconds(500));
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  // env::Clock
+  env::TimeNs monotonic_ns() const override;
+  uint64_t wall_ms() const override;
+  // env::Timers (call from the loop thread only)
+  TimerId after(env::TimeNs delay, std::function<void()> fn) override;
+  void cancel(TimerId id) override;
+  // env::Random (loop thread only)
+  uint64_t next_u64() override;
+
+  // Thread-safe: runs `fn` on the loop thread, after everything posted before it. Tasks posted
+  // after stop() may never run.
+  void post(std::function<void()> fn);
+  // Runs `fn` on the loop thread and waits for it to finish. Must not be called from the loop
+  // thread. Returns false (without running fn) if the loop has stopped.
+  bool run_and_wait(std::function<void()> fn);
+
+  // Loop thread only, before run(): `poll` is called with no timeout on every iteration.
+  void add_poller(std::function<void()> poll);
+
+  // Runs until stop(). Call from the thread that becomes the engine's thread.
+  void run();
+  // Runs iterations until `done()` returns true or `timeout` passes; returns done(). For tests
+  // and tools that drive the loop from their own thread instead of calling run().
+  bool run_until(const std::function<bool()>& done, std::chrono::milliseconds timeout);
+  // Thread-safe (not async-signal-safe): asks run() to return after the current iteration.
+  void stop();
+  bool stopped() const;
+
+ private:
+  // One iteration: posted tasks, due timers, pollers; then sleeps until the next timer, a post,
+  // or poll_interval, whichever comes first.
+  void iterate();
+
+  const std::chrono::steady_clock::time_point start_;
+  const std::chrono::microseconds poll_interval_;
+  mutable std::mutex mu_;
+  std::condition_variable wake_;
+  std::deque<std::function<void()>> posted_;  // guarded by mu_
+  bool stop_ = false;                         // guarded by mu_
+  // Loop-thread state.
+  std::map<std::pair<env::TimeNs, TimerId>, std::function<void()>> timers_;
+  std::map<TimerId, env::TimeNs> timer_due_;
+  TimerId next_timer_ = 1;
+  std::vector<std::function<void()>> pollers_;
+  uint64_t rng_[4];
+};
+
+}  // namespace meridian::real
