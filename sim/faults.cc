@@ -45,13 +45,6 @@ Status FaultRunner::schedule(const std::vector<FaultSpec>& faults, TimeNs durati
   }
   std::stable_sort(all.begin(), all.end(),
                    [](const FaultSpec& a, const FaultSpec& b) { return a.at_ns < b.at_ns; });
-  for (const FaultSpec& f : all) {
-    if (f.kind == FaultKind::kCrashRestart) {
-      return Status::unsupported("fault crash_restart (line " + std::to_string(f.source_line) +
-                                 ") needs durable node state and recovery, which the simulator "
-                                 "does not model yet");
-    }
-  }
   const TimeNs start = world_.start_time();
   for (const FaultSpec& f : all) {
     const size_t id = scheduled_.size();
@@ -89,7 +82,7 @@ void FaultRunner::start(const FaultSpec& f, size_t id) {
     case FaultKind::kDiskStall: world_.set_disk_stalled(f.region, true); break;
     case FaultKind::kCompactionStall: world_.set_disk_slowdown(f.region, f.factor); break;
     case FaultKind::kSwizzleClog: swizzle(f, id); break;
-    case FaultKind::kCrashRestart: break;  // rejected in schedule()
+    case FaultKind::kCrashRestart: world_.crash_node(f.region); break;
   }
 }
 
@@ -125,7 +118,7 @@ void FaultRunner::stop(const FaultSpec& f, size_t id) {
         }
       }
       break;
-    case FaultKind::kCrashRestart: break;
+    case FaultKind::kCrashRestart: world_.restart_node(f.region); break;
   }
 }
 
@@ -217,7 +210,6 @@ std::vector<FaultSpec> FaultRunner::draw_swarm_faults(TimeNs duration) {
         f.regions.clear();
         for (RegionIndex r = 0; r < n; ++r) f.regions.push_back(r);
       }
-      if (kind == FaultKind::kCrashRestart) continue;  // not modelled yet (durability issue)
       out.push_back(std::move(f));
     }
   }

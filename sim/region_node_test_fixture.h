@@ -22,6 +22,7 @@
 #include "engine/node/node_env.h"
 #include "engine/node/region_node.h"
 #include "sim/network.h"
+#include "sim/process_timers.h"
 #include "sim/rng.h"
 #include "sim/scheduler.h"
 #include "sim/sim_clock.h"
@@ -101,6 +102,7 @@ struct Region {
   SimLogCluster log;
   TestPeers peers;
   Recorder observer;
+  std::unique_ptr<ProcessTimers> timers;  // the node process's: killed on crash
   std::unique_ptr<node::RegionNode> node;
 };
 
@@ -166,8 +168,8 @@ class Nodes {
  public:
   explicit Nodes(size_t n, const std::function<void(node::NodeOptions&)>& tweak = {},
                  uint64_t seed = 42)
-      : network_(scheduler, Rng::derive(seed, "network")) {
-    const std::vector<std::string> names = {"a", "b"};
+      : tweak_(tweak), network_(scheduler, Rng::derive(seed, "network")) {
+    const std::vector<std::string>& names = names_;
     for (size_t r = 0; r < n; ++r) {
       network_.add_region(names[r], LinkSpec{kOneWay, 0, 0.0, 0});
       regions_.push_back(std::make_unique<Region>(scheduler, names[r], seed));
@@ -188,28 +190,27 @@ class Nodes {
         }
       }
     }
-    for (size_t r = 0; r < n; ++r) {
-      node::NodeOptions o;
-      o.self = {names[r], RegionId(r + 1)};
-      for (size_t i = 0; i < n; ++i) o.regions.push_back({names[i], RegionId(i + 1)});
-      CollectionConfig config;
-      config.name = kColl;
-      config.index.dimension = kDim;
-      config.num_shards = kShards;
-      o.collections.push_back(config);
-      if (tweak) tweak(o);
-      Region& region = *regions_[r];
-      node::NodeEnv env{region.clock, scheduler, region.rng, region.log, region.peers};
-      region.node = std::make_unique<node::RegionNode>(std::move(o), env);
-      region.node->set_observer(&region.observer);
-      EXPECT_TRUE(region.node->start().is_ok());
-    }
+    for (size_t r = 0; r < n; ++r) start_node(r, /*fresh_deployment=*/true);
     for (size_t r = 0; r < n; ++r) {
       for (size_t i = 0; i < n; ++i) {
         if (i != r) regions_[r]->peers.nodes[names[i]] = regions_[i]->node.get();
       }
     }
   }
+  // The node process of region r crashes (its timers, subscriptions and pending produces die
+  // with it) and a new incarnation starts at once, recovering from the log.
+  void crash_and_restart(size_t r) {
+    Region& region = *regions_[r];
+    region.timers->kill();
+    region.node.reset();
+    region.log.drop_clients();
+    region.log.fence_crashed_producers();
+    start_node(r, /*fresh_deployment=*/false);
+    for (size_t i = 0; i < regions_.size(); ++i) {
+      if (i != r) regions_[i]->peers.nodes[names_[r]] = region.node.get();
+    }
+  }
+
   ~Nodes() {
     for (auto& r : regions_) r->node.reset();  // nodes first, then what feeds them
     mirrors_.clear();
@@ -245,6 +246,28 @@ class Nodes {
   Scheduler scheduler;
 
  private:
+  void start_node(size_t r, bool fresh_deployment) {
+    const size_t n = regions_.size();
+    node::NodeOptions o;
+    o.self = {names_[r], RegionId(r + 1)};
+    for (size_t i = 0; i < n; ++i) o.regions.push_back({names_[i], RegionId(i + 1)});
+    CollectionConfig config;
+    config.name = kColl;
+    config.index.dimension = kDim;
+    config.num_shards = kShards;
+    o.collections.push_back(config);
+    o.fresh_deployment = fresh_deployment;
+    if (tweak_) tweak_(o);
+    Region& region = *regions_[r];
+    region.timers = std::make_unique<ProcessTimers>(scheduler);
+    node::NodeEnv env{region.clock, *region.timers, region.rng, region.log, region.peers};
+    region.node = std::make_unique<node::RegionNode>(std::move(o), env);
+    region.node->set_observer(&region.observer);
+    EXPECT_TRUE(region.node->start().is_ok());
+  }
+
+  const std::vector<std::string> names_ = {"a", "b"};
+  std::function<void(node::NodeOptions&)> tweak_;
   Network network_;
   std::vector<std::unique_ptr<Region>> regions_;
   std::map<std::string, std::unique_ptr<SimMirror>> mirrors_;

@@ -293,6 +293,16 @@ void SimLogCluster::drop_clients() {
   subs_.clear();  // responses in flight find no subscription
 }
 
+void SimLogCluster::fence_crashed_producers() {
+  for (auto& [id, pd] : pending_) {
+    if (pd.doomed || producers_.at(pd.producer).dead == false) continue;
+    // Doomed records are never appended; their deadline timers clean them up silently.
+    pd.doomed = true;
+    lanes_.at(LaneKey{pd.producer, pd.topic, pd.partition}).doomed = true;
+    ++stats_.fenced;
+  }
+}
+
 // --- subscribe ---
 
 void SimLogCluster::subscribe(const std::string& topic, uint32_t partition, uint64_t from_offset,

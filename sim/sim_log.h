@@ -98,6 +98,7 @@ struct SimLogStats {
   uint64_t rejected_buffer_full = 0;    // produces failed at once: producer buffer full
   uint64_t rejected_unknown_topic = 0;  // produces failed at once: no such topic/partition
   uint64_t orphaned = 0;                // produces whose producer died (drop_clients)
+  uint64_t fenced = 0;                  // orphaned produces rejected by fencing, never appended
   uint64_t delivered = 0;               // records handed to subscribers
   uint64_t deleted_by_retention = 0;
   uint64_t out_of_range_resets = 0;  // subscriptions moved forward past deleted records
@@ -152,6 +153,12 @@ class SimLogCluster final : public env::Log {
   // produces never run (records already sent may still be appended). The node's next produce
   // uses a fresh producer. Other producers (mirrors) are unaffected.
   void drop_clients();
+  // The restarted node's producer initialises: records of crashed producers that are not yet
+  // appended never will be (Kafka's InitProducerId with the region's transactional.id bumps the
+  // producer epoch, and the brokers reject the older epoch from then on). After this, the log's
+  // end offsets are final for everything a crashed incarnation sent, so a restarted node can
+  // read its last sequence numbers from the log without racing its own ghost.
+  void fence_crashed_producers();
 
   // --- retention ---
   void set_out_of_range_handler(OutOfRangeFn fn) { out_of_range_ = std::move(fn); }

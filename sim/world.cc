@@ -53,7 +53,7 @@ Status World::setup() {
     }
   }
   for (RegionIndex r = 0; r < region_count(); ++r) {
-    start_node(r);
+    start_node(r, /*fresh_deployment=*/true);
     if (Status s = regions_[r]->node->start(); !s.is_ok()) return s;
   }
   load_initial_vectors();
@@ -93,13 +93,16 @@ void World::build_region(RegionIndex r) {
   regions_.push_back(std::move(region));
 }
 
-void World::start_node(RegionIndex r) {
+void World::start_node(RegionIndex r, bool fresh_deployment) {
   Region& region = *regions_[r];
   node::NodeOptions options;
+  options.fresh_deployment = fresh_deployment;
   options.self = {region_name(r), scenario_.regions[r].id};
   for (const RegionSpec& spec : scenario_.regions) options.regions.push_back({spec.name, spec.id});
   for (const CollectionSpec& c : scenario_.collections) options.collections.push_back(c.config);
-  node::NodeEnv env{*region.clock, scheduler_, *region.node_rng, *region.log, *region.peers};
+  region.timers = std::make_unique<ProcessTimers>(scheduler_);
+  region.peers->set_liveness(region.timers->liveness());
+  node::NodeEnv env{*region.clock, *region.timers, *region.node_rng, *region.log, *region.peers};
   region.node = std::make_unique<node::RegionNode>(std::move(options), env);
   region.node->set_observer(region.observer.get());
 }
@@ -146,6 +149,24 @@ void World::load_initial_vectors() {
 void World::set_region_outage(RegionIndex r, bool down) {
   regions_[r]->outage = down;
   regions_[r]->log->set_available(!down);
+}
+
+void World::crash_node(RegionIndex r) {
+  Region& region = *regions_[r];
+  if (region.crashes_active++ > 0) return;
+  region.timers->kill();
+  region.node.reset();
+  region.log->drop_clients();
+}
+
+void World::restart_node(RegionIndex r) {
+  Region& region = *regions_[r];
+  if (region.crashes_active == 0 || --region.crashes_active > 0) return;
+  region.log->fence_crashed_producers();
+  start_node(r, /*fresh_deployment=*/false);
+  Status s = region.node->start();
+  assert(s.is_ok());  // the same configuration started before
+  (void)s;
 }
 
 void World::set_broker_outage(RegionIndex r, bool down) { regions_[r]->log->set_available(!down); }

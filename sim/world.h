@@ -81,7 +81,12 @@ class World {
   TimeNs clock_skew_ns(RegionIndex r) const;
   void set_disk_stalled(RegionIndex r, bool stalled);
   void set_disk_slowdown(RegionIndex r, double factor);
-  // (crash_restart needs durable node state and recovery: the durability issue.)
+  // The node process of region r dies: its timers, subscriptions, pending produces and
+  // in-memory state are gone (clients time out; the log, mirrors and disk live on). restart
+  // fences the dead incarnation's producer and starts a new node that recovers from the log.
+  // Overlapping crashes nest: the node restarts when the last one ends.
+  void crash_node(RegionIndex r);
+  void restart_node(RegionIndex r);
 
   // Modelled CPU time of one search in `collection` holding `live_vectors` (docs/cost-model.md).
   static TimeNs search_cost_ns(const CollectionConfig& collection, size_t live_vectors);
@@ -90,7 +95,7 @@ class World {
  private:
   struct Region;
   void build_region(RegionIndex r);
-  void start_node(RegionIndex r);
+  void start_node(RegionIndex r, bool fresh_deployment);
   void load_initial_vectors();
   TimeNs one_way(RegionIndex from, RegionIndex to) const;
   void queue_search(RegionIndex target, TimeNs cost, std::function<void()> run);

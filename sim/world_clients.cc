@@ -129,6 +129,10 @@ void SimPeers::forward_search(const std::string& region, const node::SearchReque
     r.status = Status::unavailable("peer " + region + " did not answer");
     call->finish(scheduler, std::move(r));
   });
+  // A crashed caller never hears back: its timeout died with it, and so does the answer.
+  call->done = [alive = alive_, done = std::move(call->done)](node::SearchResponse r) {
+    if (*alive) done(std::move(r));
+  };
   world_.network().send(self_, target, request_bytes(request), [this, call, target, request] {
     world_.serve_search(target, request, false, [this, call, target](node::SearchResponse r) {
       world_.network().send(target, self_, response_bytes(r),

@@ -6,6 +6,7 @@
 
 #include "engine/node/node_env.h"
 #include "engine/node/region_node.h"
+#include "sim/process_timers.h"
 #include "sim/sim_clock.h"
 #include "sim/sim_disk.h"
 #include "sim/sim_log.h"
@@ -20,10 +21,13 @@ class SimPeers final : public node::Peers {
   SimPeers(World& world, RegionIndex self) : world_(world), self_(self) {}
   void forward_search(const std::string& region, const node::SearchRequest& request,
                       std::function<void(node::SearchResponse)> done) override;
+  // The current node incarnation's liveness: answers for a crashed one are dropped.
+  void set_liveness(std::shared_ptr<const bool> alive) { alive_ = std::move(alive); }
 
  private:
   World& world_;
   RegionIndex self_;
+  std::shared_ptr<const bool> alive_ = std::make_shared<const bool>(true);
 };
 
 // The node records what it applies into the run's trace (for lag and the checker).
@@ -56,7 +60,9 @@ struct World::Region {
   std::vector<std::unique_ptr<SimMirror>> mirrors;  // into this region, from every other one
   std::unique_ptr<SimPeers> peers;
   std::unique_ptr<TraceObserver> observer;
-  std::unique_ptr<node::RegionNode> node;
+  std::unique_ptr<ProcessTimers> timers;   // the node process's; killed when it crashes
+  std::unique_ptr<node::RegionNode> node;  // null while crashed
+  int crashes_active = 0;                  // overlapping crash faults (swarm)
   std::vector<TimeNs> core_free_at;
   bool outage = false;
 };

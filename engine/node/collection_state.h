@@ -23,6 +23,9 @@ struct RegionNode::CollectionState {
   std::vector<std::unique_ptr<ShardProducer>> producers;  // per shard
   std::vector<uint64_t> next_sequence;                    // per shard: last sequence issued here
   std::vector<uint64_t> writes_per_shard;                 // accepted here
+  // Per shard: the own partition's end offset at start, until the replay has read up to it
+  // (then 0). While any is non-zero the node is recovering.
+  std::vector<uint64_t> recover_until;
   // Session reads waiting for their token; checked after every applied record. A list because
   // waiters leave from the middle and their order is the order they arrived.
   std::list<std::shared_ptr<SessionWaiter>> waiters;

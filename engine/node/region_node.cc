@@ -1,5 +1,6 @@
 #include "engine/node/region_node.h"
 
+#include <algorithm>
 #include <cassert>
 #include <utility>
 
@@ -50,9 +51,38 @@ Status RegionNode::start() {
     }
   }
   started_at_ = env_.clock.monotonic_ns();
+  begin_recovery();
   subscribe_all();
-  heartbeat();
+  if (recovered()) heartbeat();
   return Status::ok();
+}
+
+void RegionNode::begin_recovery() {
+  // The log is fenced against earlier incarnations (env::Log), so these end offsets are final
+  // for everything they appended.
+  for (auto& [name, state] : collections_) {
+    const uint32_t shards = state->collection->config().num_shards;
+    state->recover_until.assign(shards, 0);
+    for (uint32_t s = 0; s < shards; ++s) {
+      state->recover_until[s] = env_.log.end_offset(wal_topic(name), s);
+      if (state->recover_until[s] > 0) ++recovering_partitions_;
+    }
+  }
+  if (!recovered()) COVER("node_recovering_own_log");
+}
+
+void RegionNode::note_own_record(CollectionState& state, uint32_t shard, uint64_t offset,
+                                 uint64_t sequence) {
+  // A record this region appended (in this or an earlier incarnation): never issue its
+  // sequence again.
+  state.next_sequence[shard] = std::max(state.next_sequence[shard], sequence);
+  uint64_t& until = state.recover_until[shard];
+  if (until == 0 || offset + 1 < until) return;
+  until = 0;
+  if (--recovering_partitions_ == 0) {
+    COVER("node_recovered");
+    heartbeat();
+  }
 }
 
 RegionNode::CollectionState* RegionNode::find(const std::string& name) {
@@ -110,6 +140,14 @@ void RegionNode::write(WriteRequest request, std::function<void(WriteResponse)> 
   if (Status s = to_mutation(request, *state, &m); !s.is_ok()) {
     ++counters_.writes_rejected;
     response.status = std::move(s);
+    done(std::move(response));
+    return;
+  }
+  if (!recovered()) {
+    ++counters_.writes_refused_recovering;
+    response.status = Status::unavailable(
+        "region node is recovering: reading its own log before it accepts writes (" +
+        std::to_string(recovering_partitions_) + " partitions to go)");
     done(std::move(response));
     return;
   }
@@ -199,6 +237,7 @@ void RegionNode::on_record(const RegionInfo& origin, const std::string& collecti
   CollectionState* state = find(collection);
   assert(state != nullptr);
   consumed_[{collection, origin.id, record.partition}] = record.offset + 1;
+  const bool own = origin.id == options_.self.id;
   Status decoded = decode_mutation_into(record.value, &scratch_);
   if (decoded.is_ok() &&
       (scratch_.collection != collection || scratch_.origin_region != origin.id ||
@@ -211,8 +250,10 @@ void RegionNode::on_record(const RegionInfo& origin, const std::string& collecti
     COVER("corrupt_record_rejected");
     ++counters_.records_corrupt;
     if (observer_ != nullptr) observer_->on_corrupt_record(record, decoded);
+    if (own) note_own_record(*state, record.partition, record.offset, 0);
     return;
   }
+  if (own) note_own_record(*state, record.partition, record.offset, scratch_.origin_sequence);
   clock_.observe(scratch_.timestamp, env_.clock.wall_ms());
   Result<ApplyOutcome> outcome = state->collection->apply(scratch_);
   if (!outcome.is_ok()) {
@@ -312,7 +353,10 @@ env::TimeNs RegionNode::staleness(RegionId origin) const {
   refresh_freshness(origin);
   const env::TimeNs now = env_.clock.monotonic_ns();
   auto fresh = fresh_as_of_wall_ms_.find(origin);
-  if (fresh == fresh_as_of_wall_ms_.end()) return now - started_at_ + options_.staleness_margin;
+  if (fresh == fresh_as_of_wall_ms_.end()) {
+    return options_.fresh_deployment ? now - started_at_ + options_.staleness_margin
+                                     : kStalenessUnknown;
+  }
   // When the newest applied heartbeat was sent, in this node's monotonic time. The minimum
   // offset places it no later than it really was sent plus the minimum transit time (which
   // staleness_margin covers), so staleness is never understated by more than that.

@@ -19,6 +19,13 @@
 // absorbs any constant clock skew and only errs towards more staleness (clock steps make it more
 // conservative), short of the minimum transit time, which staleness_margin covers.
 //
+// Restart: a node has no memory of its own beyond the log (and, with durability, its segment
+// files). On start it replays every region's log; before it accepts writes it reads its own
+// partitions up to their end, so that it continues each shard's sequence after the highest one
+// an earlier incarnation appended (the producer is gap-free and fenced, see ShardProducer and
+// env::Log) and its hybrid clock is past every stamp that incarnation issued. Until then writes
+// fail with `unavailable` and no heartbeat is sent (a heartbeat vouches for sequences).
+//
 // The node runs on one thread; every callback comes from its Env's event loop.
 #pragma once
 
@@ -57,7 +64,15 @@ struct NodeOptions {
   // Added to every staleness figure: a heartbeat is timed when it arrives, not when it was
   // sent, so this covers its replication delay (cross-region one-way latency plus mirroring).
   env::TimeNs staleness_margin = 250 * env::kMillisecond;
+  // True when every region starts empty together (a new deployment): an origin not heard from
+  // yet is then exactly as stale as the time since start. Otherwise (a restart, or a node
+  // joining late) its staleness is unknown and reported as kStalenessUnknown.
+  bool fresh_deployment = false;
 };
+
+// Reported for an origin whose freshness the node cannot vouch for (never heard from since a
+// restart): large enough to fail any bound a request asks for.
+inline constexpr env::TimeNs kStalenessUnknown = 3600 * env::kSecond;
 
 // Names of the log topics, shared with the environments that create them.
 std::string wal_topic(const std::string& collection);
@@ -84,6 +99,7 @@ struct NodeCounters {
   uint64_t searches_forwarded = 0;
   uint64_t searches_stale = 0;
   uint64_t session_waits = 0;
+  uint64_t writes_refused_recovering = 0;  // writes refused while replaying the own log
 };
 
 class RegionNode {
@@ -94,8 +110,10 @@ class RegionNode {
   RegionNode& operator=(const RegionNode&) = delete;
 
   // Creates the collections, subscribes to every region's log from offset 0 and starts the
-  // heartbeat. Fails on an invalid configuration.
+  // heartbeat once recovered (see above). Fails on an invalid configuration.
   Status start();
+  // False while the node is still reading its own log after a start (writes are refused).
+  bool recovered() const { return recovering_partitions_ == 0; }
 
   void write(WriteRequest request, std::function<void(WriteResponse)> done);
   void search(SearchRequest request, std::function<void(SearchResponse)> done);
@@ -140,6 +158,9 @@ class RegionNode {
   // Moves fresh_as_of_wall_ms_ forward over heartbeats whose data has been applied.
   void refresh_freshness(RegionId origin) const;
   void heartbeat();
+  // Own-log replay at start: counts down the partitions not read up to their end yet.
+  void begin_recovery();
+  void note_own_record(CollectionState& state, uint32_t shard, uint64_t offset, uint64_t sequence);
 
   SearchResponse search_locally(const CollectionState& state, const SearchRequest& request);
   bool covers(const CollectionState& state, const SessionToken& token,
@@ -167,6 +188,7 @@ class RegionNode {
   std::map<RegionId, env::TimeNs> min_offset_;
   mutable std::map<RegionId, std::deque<PendingHeartbeat>> pending_heartbeats_;
   env::TimeNs started_at_ = 0;
+  size_t recovering_partitions_ = 0;
   NodeObserver* observer_ = nullptr;
   NodeCounters counters_;
   Mutation scratch_;  // decode buffer reused across records

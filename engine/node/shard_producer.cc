@@ -30,27 +30,30 @@ void ShardProducer::enqueue(std::string key, std::string record, WriteResponse a
     it->second.timeout = 0;
     reply(it->second, std::move(failed));
   });
-  ready_.push_back(id);
   pump();
 }
 
 void ShardProducer::pump() {
-  while (in_flight_ < options_.max_in_flight && !ready_.empty()) {
-    const uint64_t id = ready_.front();
-    ready_.pop_front();
-    send(id);
+  while (!held_ && !stopped_by_failure_ && !resend_armed_ && in_flight_ < options_.max_in_flight) {
+    auto next = items_.lower_bound(send_cursor_);
+    if (next == items_.end()) return;
+    send_cursor_ = next->first + 1;
+    send(next->first);
   }
 }
 
 void ShardProducer::send(uint64_t id) {
-  ++items_.at(id).attempts;
   ++in_flight_;
   if (BUGGIFY("produce_delayed")) {
-    // Hold this append back so later records of the shard overtake it: replicas must cope
-    // with per-partition reordering (they do, by version-vector dots).
+    // Hold this append back for a while, and everything after it with it: a slow producer
+    // must not reorder its own records (see the header).
     COVER("produce_delayed");
-    env_.timers.after(env::TimeNs(env_.random.next_unit() * 50 * env::kMillisecond),
-                      [this, id] { append(id); });
+    held_ = true;
+    env_.timers.after(env::TimeNs(env_.random.next_unit() * 50 * env::kMillisecond), [this, id] {
+      held_ = false;
+      append(id);
+      pump();
+    });
     return;
   }
   append(id);
@@ -70,18 +73,28 @@ void ShardProducer::on_produced(uint64_t id, Status status) {
   assert(it != items_.end());
   Item& item = it->second;
   if (status.is_ok()) {
+    consecutive_failures_ = 0;
     if (item.timeout != 0) env_.timers.cancel(item.timeout);
     reply(item, item.ack);
     items_.erase(it);
   } else {
     COVER("produce_retry");
     ++retries_;
-    env_.timers.after(backoff(item.attempts), [this, id] {
-      ready_.push_back(id);
-      pump();
-    });
+    stopped_by_failure_ = true;
   }
+  maybe_arm_resend();
   pump();
+}
+
+void ShardProducer::maybe_arm_resend() {
+  if (!stopped_by_failure_ || in_flight_ > 0) return;
+  stopped_by_failure_ = false;
+  resend_armed_ = true;
+  env_.timers.after(backoff(++consecutive_failures_), [this] {
+    resend_armed_ = false;
+    send_cursor_ = 0;  // from the oldest record not yet durable
+    pump();
+  });
 }
 
 void ShardProducer::reply(Item& item, WriteResponse response) {
@@ -91,10 +104,10 @@ void ShardProducer::reply(Item& item, WriteResponse response) {
   done(std::move(response));
 }
 
-env::TimeNs ShardProducer::backoff(uint32_t attempts) {
+env::TimeNs ShardProducer::backoff(uint32_t failures) {
   // Exponential with full jitter (the AWS architecture blog's recommendation): uniform in
-  // [min, min * 2^attempts], capped.
-  const uint32_t shift = std::min<uint32_t>(attempts, 20);
+  // [min, min * 2^failures], capped.
+  const uint32_t shift = std::min<uint32_t>(failures, 20);
   const env::TimeNs ceiling =
       std::min(options_.retry_backoff_max, options_.retry_backoff_min << shift);
   const auto span = double(ceiling - options_.retry_backoff_min);
