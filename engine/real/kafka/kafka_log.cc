@@ -1,0 +1,499 @@
+#include "engine/real/kafka/kafka_log.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <algorithm>
+#include <cassert>
+#include <chrono>
+#include <cstdio>
+
+namespace meridian::real {
+
+namespace {
+
+constexpr int kBlockingRequestTimeoutMs = 2'000;  // background metadata/watermark requests
+
+Status set_property(rd_kafka_conf_t* conf, const std::string& name, const std::string& value) {
+  char error[512];
+  if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), error, sizeof error) !=
+      RD_KAFKA_CONF_OK) {
+    return Status::invalid_argument("librdkafka property " + name + "=" + value + ": " + error);
+  }
+  return Status::ok();
+}
+
+Status set_properties(rd_kafka_conf_t* conf, const std::map<std::string, std::string>& props) {
+  for (const auto& [name, value] : props) {
+    Status status = set_property(conf, name, value);
+    if (!status.is_ok()) return status;
+  }
+  return Status::ok();
+}
+
+std::string partition_name(const std::string& topic, uint32_t partition) {
+  return topic + "/" + std::to_string(partition);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<KafkaLog>> KafkaLog::create(EventLoop& loop, KafkaLogOptions options) {
+  if (options.bootstrap_servers.empty()) {
+    return Status::invalid_argument("KafkaLogOptions.bootstrap_servers is empty");
+  }
+  std::unique_ptr<KafkaLog> log(new KafkaLog(loop, std::move(options)));
+  Status status = log->init();
+  if (!status.is_ok()) return status;
+  return log;
+}
+
+KafkaLog::KafkaLog(EventLoop& loop, KafkaLogOptions options)
+    : loop_(loop),
+      options_(std::move(options)),
+      alive_(std::make_shared<std::atomic<bool>>(true)) {}
+
+Status KafkaLog::init() {
+  Result<rd_kafka_t*> producer = new_handle(/*consumer=*/false, /*producer_settings=*/true);
+  if (!producer.is_ok()) return producer.status();
+  producer_ = producer.value();
+  Result<rd_kafka_t*> consumer = new_handle(/*consumer=*/true, /*producer_settings=*/false);
+  if (!consumer.is_ok()) return consumer.status();
+  consumer_ = consumer.value();
+  // Everything of the consumer (errors, rebalance events, fetched records) through one queue.
+  if (rd_kafka_resp_err_t err = rd_kafka_poll_set_consumer(consumer_); err) {
+    return Status::invalid_argument(std::string("rd_kafka_poll_set_consumer: ") +
+                                    rd_kafka_err2str(err));
+  }
+  Result<rd_kafka_t*> metadata = new_handle(/*consumer=*/false, /*producer_settings=*/false);
+  if (!metadata.is_ok()) return metadata.status();
+  metadata_ = metadata.value();
+  background_ = std::thread([this] { background_main(); });
+  loop_.add_poller([this, alive = alive_] {
+    if (alive->load(std::memory_order_acquire)) poll();
+  });
+  return Status::ok();
+}
+
+Result<rd_kafka_t*> KafkaLog::new_handle(bool consumer, bool producer_settings) const {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  std::map<std::string, std::string> props = {
+      {"bootstrap.servers", options_.bootstrap_servers},
+      {"client.id", options_.client_id},
+      {"socket.nagle.disable", "true"},
+      {"reconnect.backoff.ms", "50"},
+      {"reconnect.backoff.max.ms", std::to_string(options_.reconnect_backoff_max_ms)},
+      {"allow.auto.create.topics", "false"},
+      {"log.connection.close", "false"},
+  };
+  if (consumer) {
+    // assign() needs a consumer group handle, but nothing here joins or commits to the group.
+    props["group.id"] = "meridian-assign-only." + options_.client_id;
+    props["enable.auto.commit"] = "false";
+    props["enable.auto.offset.store"] = "false";
+    props["enable.partition.eof"] = "true";
+    props["auto.offset.reset"] = "earliest";
+    props["fetch.wait.max.ms"] = std::to_string(options_.fetch_wait_max_ms);
+    props["fetch.error.backoff.ms"] = "100";
+  }
+  if (producer_settings) {
+    props["enable.idempotence"] = "true";
+    props["acks"] = "all";
+    props["enable.gapless.guarantee"] = "true";
+    props["linger.ms"] = std::to_string(options_.linger_ms);
+    // KafkaLog times produces out itself (see the header): librdkafka's own timeout would bump
+    // the epoch and re-send later records under a new sequence, which can leave a gap.
+    props["message.timeout.ms"] = std::to_string(3 * options_.message_timeout_ms + 60'000);
+    props["retry.backoff.ms"] = "50";
+  }
+  for (const auto& [name, value] : options_.properties) props[name] = value;
+  if (consumer) {
+    for (const auto& [name, value] : options_.consumer_properties) props[name] = value;
+  }
+  if (producer_settings) {
+    for (const auto& [name, value] : options_.producer_properties) props[name] = value;
+  }
+  if (Status status = set_properties(conf, props); !status.is_ok()) {
+    rd_kafka_conf_destroy(conf);
+    return status;
+  }
+  if (producer_settings) {
+    rd_kafka_conf_set_opaque(conf, const_cast<KafkaLog*>(this));
+    rd_kafka_conf_set_dr_msg_cb(conf, &KafkaLog::on_delivery);
+  }
+  char error[512];
+  rd_kafka_t* handle =
+      rd_kafka_new(consumer ? RD_KAFKA_CONSUMER : RD_KAFKA_PRODUCER, conf, error, sizeof error);
+  if (handle == nullptr) {  // on failure the conf is still ours
+    rd_kafka_conf_destroy(conf);
+    return Status::invalid_argument(std::string("rd_kafka_new: ") + error);
+  }
+  return handle;
+}
+
+KafkaLog::~KafkaLog() {
+  alive_->store(false, std::memory_order_release);
+  {
+    std::lock_guard lock(mu_);
+    shared_.stop = true;
+  }
+  wake_.notify_all();
+  if (background_.joinable()) background_.join();
+  if (consumer_ != nullptr) {
+    rd_kafka_consumer_close(consumer_);
+    rd_kafka_destroy(consumer_);
+  }
+  if (producer_ != nullptr) {
+    rd_kafka_purge(producer_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT |
+                                  RD_KAFKA_PURGE_F_NON_BLOCKING);
+    rd_kafka_destroy(producer_);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Produce
+
+void KafkaLog::produce(const std::string& topic, uint32_t partition, std::string key,
+                       std::string value, ProduceDone done) {
+  assert(done);
+  ++stats_.produced;
+  const uint64_t id = next_produce_id_++;
+  outstanding_.emplace(
+      id, Outstanding{std::move(done), producer_generation_,
+                      loop_.monotonic_ns() + options_.message_timeout_ms * env::kMillisecond});
+  PartitionKey key_of_partition{topic, partition};
+  if (blocked_.count(key_of_partition) != 0) {
+    fail_now(id, key_of_partition, "kafka: an earlier produce to this partition failed");
+    return;
+  }
+  if (outstanding_.size() > options_.max_outstanding_produces) {
+    fail_now(id, key_of_partition,
+             "kafka: producer buffer full (" + std::to_string(outstanding_.size() - 1) +
+                 " produces outstanding)");
+    return;
+  }
+  // The bytes are copied (F_COPY); the opaque carries our id into the delivery report.
+  const rd_kafka_resp_err_t err = rd_kafka_producev(
+      producer_, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(int32_t(partition)),
+      RD_KAFKA_V_KEY(key.data(), key.size()), RD_KAFKA_V_VALUE(value.data(), value.size()),
+      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+      RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(uintptr_t(id))), RD_KAFKA_V_END);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    fail_now(id, key_of_partition,
+             "kafka: produce to " + partition_name(topic, partition) +
+                 " failed at once: " + rd_kafka_err2str(err));
+  }
+}
+
+void KafkaLog::fail_now(uint64_t id, const PartitionKey& key, std::string why) {
+  // Reported from the next poll, never inside produce(). Until then nothing later may reach
+  // this partition (it could be appended while this record never is).
+  blocked_.emplace(key, id);
+  completions_.push_back({id, Status::unavailable(std::move(why)), 0});
+}
+
+void KafkaLog::on_delivery(rd_kafka_t* /*rk*/, const rd_kafka_message_t* message, void* opaque) {
+  // Runs inside rd_kafka_poll(producer), i.e. on the loop thread.
+  auto* self = static_cast<KafkaLog*>(opaque);
+  const uint64_t id = uint64_t(reinterpret_cast<uintptr_t>(message->_private));
+  if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    assert(message->offset >= 0);
+    self->completions_.push_back({id, Status::ok(), uint64_t(message->offset)});
+    return;
+  }
+  const char* topic = message->rkt != nullptr ? rd_kafka_topic_name(message->rkt) : "?";
+  std::string why = "delivery to " + partition_name(topic, uint32_t(message->partition)) +
+                    " failed: " + rd_kafka_err2str(message->err);
+  if (self->delivery_error_.empty()) self->delivery_error_ = why;
+  self->completions_.push_back({id, Status::unavailable("kafka: " + why), 0});
+}
+
+void KafkaLog::poll_producer() {
+  rd_kafka_poll(producer_, 0);  // delivery reports → completions_
+  char reason[512];
+  if (rd_kafka_resp_err_t fatal = rd_kafka_fatal_error(producer_, reason, sizeof reason); fatal) {
+    recreate_producer(std::string("fatal error ") + rd_kafka_err2name(fatal) + ": " + reason);
+  } else if (!delivery_error_.empty()) {
+    recreate_producer(delivery_error_);
+  } else if (!outstanding_.empty() &&
+             outstanding_.begin()->second.generation == producer_generation_ &&
+             outstanding_.begin()->second.deadline <= loop_.monotonic_ns()) {
+    recreate_producer("no acknowledgement within " + std::to_string(options_.message_timeout_ms) +
+                      " ms");
+  }
+  if (completions_.empty()) return;
+  std::vector<Completion> ready;
+  ready.swap(completions_);  // callbacks may produce again; those complete on a later poll
+  for (Completion& completion : ready) {
+    auto it = outstanding_.find(completion.id);
+    if (it == outstanding_.end()) continue;  // already failed with its abandoned producer
+    ProduceDone done = std::move(it->second.done);
+    outstanding_.erase(it);
+    if (!blocked_.empty()) {
+      std::erase_if(blocked_, [&](const auto& entry) { return entry.second == completion.id; });
+    }
+    if (completion.status.is_ok()) {
+      ++stats_.produce_acked;
+    } else {
+      ++stats_.produce_failed;
+    }
+    done(std::move(completion.status), completion.offset);
+  }
+}
+
+void KafkaLog::recreate_producer(const std::string& why) {
+  std::fprintf(stderr, "kafka log %s: abandoning the producer (%s); starting a new one\n",
+               options_.client_id.c_str(), why.c_str());
+  Result<rd_kafka_t*> fresh = new_handle(/*consumer=*/false, /*producer_settings=*/true);
+  assert(fresh.is_ok());  // the same properties were accepted before
+  rd_kafka_t* old = producer_;
+  const uint64_t old_generation = producer_generation_;
+  producer_ = fresh.value();
+  ++producer_generation_;
+  ++stats_.producer_recreated;
+  rd_kafka_purge(
+      old, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT | RD_KAFKA_PURGE_F_NON_BLOCKING);
+  rd_kafka_poll(old, 0);  // reports already queued (successes included) → completions_
+  delivery_error_.clear();
+  // Reports already queued keep their order; everything else the old producer carried fails.
+  std::set<uint64_t> reported;
+  for (const Completion& completion : completions_) reported.insert(completion.id);
+  for (const auto& [id, item] : outstanding_) {
+    if (item.generation != old_generation || reported.count(id) != 0) continue;
+    completions_.push_back(
+        {id, Status::unavailable("kafka: producer abandoned (" + why + "); not acknowledged"), 0});
+  }
+  std::lock_guard lock(mu_);
+  shared_.to_destroy.push_back(old);  // rd_kafka_destroy can block: not on the loop
+  wake_.notify_all();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Consume
+
+void KafkaLog::subscribe(const std::string& topic, uint32_t partition, uint64_t from_offset,
+                         RecordFn on_record) {
+  assert(on_record);
+  PartitionKey key{topic, partition};
+  const bool inserted =
+      subscriptions_.emplace(key, Subscription{std::move(on_record), from_offset, false}).second;
+  assert(inserted && "one subscription per partition");
+  (void)inserted;
+  {
+    std::lock_guard lock(mu_);
+    shared_.wanted.insert(key);
+    shared_.watched.insert(key);
+    shared_.kick = true;
+  }
+  wake_.notify_all();
+}
+
+size_t KafkaLog::pending_subscriptions() const {
+  size_t pending = 0;
+  for (const auto& [key, sub] : subscriptions_) pending += sub.assigned ? 0 : 1;
+  return pending;
+}
+
+void KafkaLog::assign_found() {
+  if (!found_pending_.exchange(false, std::memory_order_acq_rel)) return;
+  std::set<PartitionKey> found;
+  {
+    std::lock_guard lock(mu_);
+    found.swap(shared_.found);
+  }
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(int(found.size()));
+  for (const PartitionKey& key : found) {
+    const Subscription& sub = subscriptions_.at(key);
+    assert(!sub.assigned);
+    rd_kafka_topic_partition_list_add(list, key.first.c_str(), int32_t(key.second))->offset =
+        int64_t(sub.position);
+  }
+  rd_kafka_error_t* error = rd_kafka_incremental_assign(consumer_, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  if (error != nullptr) {
+    std::fprintf(stderr, "kafka log %s: assigning %zu partitions failed (%s); retrying\n",
+                 options_.client_id.c_str(), found.size(), rd_kafka_error_string(error));
+    rd_kafka_error_destroy(error);
+    std::lock_guard lock(mu_);
+    shared_.wanted.insert(found.begin(), found.end());
+    return;
+  }
+  for (const PartitionKey& key : found) subscriptions_.at(key).assigned = true;
+}
+
+void KafkaLog::poll_consumer() {
+  assign_found();
+  for (size_t n = 0; n < options_.max_records_per_poll; ++n) {
+    rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer_, 0);
+    if (message == nullptr) return;
+    deliver(message);
+    rd_kafka_message_destroy(message);
+  }
+}
+
+void KafkaLog::deliver(rd_kafka_message_t* message) {
+  // Errors (partition EOF, transport errors, an unknown topic) carry no record; librdkafka keeps
+  // fetching assigned partitions by itself.
+  if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR || message->rkt == nullptr) return;
+  const char* topic = rd_kafka_topic_name(message->rkt);
+  const uint32_t partition = uint32_t(message->partition);
+  if (cached_topic_ != message->rkt || cached_partition_ != partition) {
+    auto it = subscriptions_.find(PartitionKey{topic, partition});
+    if (it == subscriptions_.end() || !it->second.assigned) return;
+    cached_topic_ = message->rkt;
+    cached_partition_ = partition;
+    cached_subscription_ = &it->second;
+  }
+  Subscription& sub = *cached_subscription_;
+  const uint64_t offset = uint64_t(message->offset);
+  if (offset < sub.position) {
+    ++stats_.stale_records_skipped;
+    return;
+  }
+  if (offset > sub.position) ++stats_.offset_gaps;
+  sub.position = offset + 1;
+  scratch_.topic.assign(topic);
+  scratch_.partition = partition;
+  scratch_.offset = offset;
+  scratch_.key.assign(static_cast<const char*>(message->key), message->key_len);
+  scratch_.value.assign(static_cast<const char*>(message->payload), message->len);
+  ++stats_.records_delivered;
+  sub.on_record(scratch_);
+}
+
+void KafkaLog::poll() {
+  poll_producer();
+  poll_consumer();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Watermarks and the background thread
+
+uint64_t KafkaLog::end_offset(const std::string& topic, uint32_t partition) const {
+  PartitionKey key{topic, partition};
+  uint64_t high = 0;
+  {
+    std::lock_guard lock(mu_);
+    shared_.watched.insert(key);
+    auto it = shared_.high_watermark.find(key);
+    if (it != shared_.high_watermark.end()) high = it->second;
+  }
+  auto sub = subscriptions_.find(key);
+  if (sub != subscriptions_.end() && sub->second.assigned) {
+    int64_t low = -1, fetched_high = -1;  // from the last fetch response; no request
+    if (rd_kafka_get_watermark_offsets(consumer_, topic.c_str(), int32_t(partition), &low,
+                                       &fetched_high) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        fetched_high > int64_t(high)) {
+      high = uint64_t(fetched_high);
+    }
+  }
+  return high;
+}
+
+Status KafkaLog::load_end_offsets(const std::vector<std::pair<std::string, uint32_t>>& partitions,
+                                  std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (const auto& [topic, partition] : partitions) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    int64_t low = -1, high = -1;
+    const rd_kafka_resp_err_t err =
+        rd_kafka_query_watermark_offsets(metadata_, topic.c_str(), int32_t(partition), &low, &high,
+                                         int(std::max<int64_t>(1, left.count())));
+    if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
+        err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION) {
+      return Status::not_found("kafka: " + partition_name(topic, partition) + ": " +
+                               rd_kafka_err2str(err));
+    }
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return Status::unavailable("kafka: watermark of " + partition_name(topic, partition) + ": " +
+                                 rd_kafka_err2str(err));
+    }
+    std::lock_guard lock(mu_);
+    shared_.watched.emplace(topic, partition);
+    uint64_t& known = shared_.high_watermark[{topic, partition}];
+    known = std::max(known, uint64_t(high));
+  }
+  return Status::ok();
+}
+
+void KafkaLog::background_main() {
+  rd_kafka_t* const handle = metadata_;
+  using Clock = std::chrono::steady_clock;
+  auto last_watermarks = Clock::now() - std::chrono::hours(1);
+  std::unique_lock lock(mu_);
+  while (!shared_.stop) {
+    std::vector<rd_kafka_t*> retired;
+    retired.swap(shared_.to_destroy);
+    shared_.kick = false;
+    const bool want_topics = !shared_.wanted.empty();
+    const bool want_watermarks =
+        !shared_.watched.empty() &&
+        Clock::now() - last_watermarks >= std::chrono::milliseconds(options_.watermark_refresh_ms);
+    const std::set<PartitionKey> wanted = shared_.wanted;
+    const std::set<PartitionKey> watched =
+        want_watermarks ? shared_.watched : std::set<PartitionKey>{};
+    lock.unlock();
+
+    for (rd_kafka_t* old : retired) rd_kafka_destroy(old);
+    std::map<std::string, int> partitions;  // topic → partition count, from one metadata call
+    bool reachable = false;
+    if (want_topics || want_watermarks) {
+      const rd_kafka_metadata_t* metadata = nullptr;
+      if (rd_kafka_metadata(handle, /*all_topics=*/1, nullptr, &metadata,
+                            kBlockingRequestTimeoutMs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        reachable = true;
+        for (int i = 0; i < metadata->topic_cnt; ++i) {
+          const rd_kafka_metadata_topic_t& topic = metadata->topics[i];
+          if (topic.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            partitions[topic.topic] = topic.partition_cnt;
+          }
+        }
+        rd_kafka_metadata_destroy(metadata);
+      }
+    }
+    std::set<PartitionKey> found;
+    for (const PartitionKey& key : wanted) {
+      auto it = partitions.find(key.first);
+      if (it != partitions.end() && int64_t(key.second) < it->second) found.insert(key);
+    }
+    std::map<PartitionKey, uint64_t> highs;
+    if (want_watermarks && reachable) {
+      last_watermarks = Clock::now();
+      for (const PartitionKey& key : watched) {
+        auto it = partitions.find(key.first);
+        if (it == partitions.end() || int64_t(key.second) >= it->second) continue;
+        int64_t low = -1, high = -1;
+        const rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
+            handle, key.first.c_str(), int32_t(key.second), &low, &high, kBlockingRequestTimeoutMs);
+        if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+          highs[key] = uint64_t(high);
+        } else if (err == RD_KAFKA_RESP_ERR__TRANSPORT || err == RD_KAFKA_RESP_ERR__TIMED_OUT ||
+                   err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
+          break;  // the cluster went away mid-refresh: try again next time
+        }
+      }
+    }
+
+    lock.lock();
+    for (const auto& [key, high] : highs) {
+      uint64_t& known = shared_.high_watermark[key];
+      if (high > known) known = high;
+    }
+    if (!found.empty()) {
+      for (const PartitionKey& key : found) shared_.wanted.erase(key);
+      shared_.found.insert(found.begin(), found.end());
+      found_pending_.store(true, std::memory_order_release);
+    }
+    const auto tick = shared_.wanted.empty()
+                          ? std::chrono::milliseconds(options_.watermark_refresh_ms)
+                          : std::chrono::milliseconds(options_.metadata_retry_ms);
+    wake_.wait_for(lock, tick,
+                   [&] { return shared_.stop || shared_.kick || !shared_.to_destroy.empty(); });
+  }
+  std::vector<rd_kafka_t*> retired;
+  retired.swap(shared_.to_destroy);
+  lock.unlock();
+  for (rd_kafka_t* old : retired) rd_kafka_destroy(old);
+  rd_kafka_destroy(handle);
+}
+
+}  // namespace meridian::real
