@@ -82,7 +82,7 @@ void FaultRunner::start(const FaultSpec& f, size_t id) {
     case FaultKind::kDiskStall: world_.set_disk_stalled(f.region, true); break;
     case FaultKind::kCompactionStall: world_.set_disk_slowdown(f.region, f.factor); break;
     case FaultKind::kSwizzleClog: swizzle(f, id); break;
-    case FaultKind::kCrashRestart: world_.crash_node(f.region); break;
+    case FaultKind::kCrashRestart: world_.crash_node(f.region, f.lose_unsynced); break;
   }
 }
 

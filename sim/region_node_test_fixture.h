@@ -27,6 +27,7 @@
 #include "sim/scheduler.h"
 #include "sim/sim_clock.h"
 #include "sim/sim_disk.h"
+#include "sim/sim_files.h"
 #include "sim/sim_log.h"
 #include "sim/sim_mirror.h"
 
@@ -54,8 +55,10 @@ class Recorder final : public node::NodeObserver {
   void on_corrupt_record(const env::LogRecord&, const Status& why) override {
     corrupt.push_back(why);
   }
+  void on_durability_problem(const std::string& what) override { durability.push_back(what); }
   std::vector<Applied> applied;
   std::vector<Status> corrupt;
+  std::vector<std::string> durability;
 };
 
 class TestPeers final : public node::Peers {
@@ -80,6 +83,17 @@ class TestPeers final : public node::Peers {
       });
     });
   }
+  void fetch_shard_delta(const std::string& region, const node::ShardDeltaRequest& request,
+                         std::function<void(node::ShardDeltaResponse)> done) override {
+    auto it = nodes.find(region);
+    node::ShardDeltaResponse r;
+    if (fail || it == nodes.end()) {
+      r.status = Status::unavailable("peer " + region + " unreachable");
+    } else {
+      r = it->second->serve_shard_delta(request);
+    }
+    scheduler_.after(2 * delay, [done = std::move(done), r = std::move(r)] { done(r); });
+  }
   std::map<std::string, node::RegionNode*> nodes;  // reachable regions
   bool fail = false;                               // every call fails (after 2 * delay)
   TimeNs delay = kOneWay;                          // one way
@@ -90,16 +104,18 @@ class TestPeers final : public node::Peers {
 };
 
 struct Region {
-  Region(Scheduler& s, const std::string& name, uint64_t seed)
+  Region(Scheduler& s, const std::string& name, uint64_t seed, const SimLogSpec& log_spec)
       : clock(s),
         rng(Rng::derive(seed, "node/" + name)),
         disk(s),
-        log(s, disk, name, SimLogSpec{}, Rng::derive(seed, "log/" + name)),
+        log(s, disk, name, log_spec, Rng::derive(seed, "log/" + name)),
+        files(disk, Rng::derive(seed, "files/" + name)),
         peers(s) {}
   SimClock clock;
   Rng rng;
   SimDisk disk;
   SimLogCluster log;
+  SimFiles files;
   TestPeers peers;
   Recorder observer;
   std::unique_ptr<ProcessTimers> timers;  // the node process's: killed on crash
@@ -167,12 +183,12 @@ inline std::vector<Mutation> decoded(const SimLogCluster& log, const std::string
 class Nodes {
  public:
   explicit Nodes(size_t n, const std::function<void(node::NodeOptions&)>& tweak = {},
-                 uint64_t seed = 42)
+                 uint64_t seed = 42, const SimLogSpec& log_spec = {})
       : tweak_(tweak), network_(scheduler, Rng::derive(seed, "network")) {
     const std::vector<std::string>& names = names_;
     for (size_t r = 0; r < n; ++r) {
       network_.add_region(names[r], LinkSpec{kOneWay, 0, 0.0, 0});
-      regions_.push_back(std::make_unique<Region>(scheduler, names[r], seed));
+      regions_.push_back(std::make_unique<Region>(scheduler, names[r], seed, log_spec));
       EXPECT_TRUE(log(r).create_topic(node::wal_topic(kColl), kShards).is_ok());
       EXPECT_TRUE(log(r).create_topic(node::kHeartbeatTopic, 1).is_ok());
     }
@@ -199,11 +215,12 @@ class Nodes {
   }
   // The node process of region r crashes (its timers, subscriptions and pending produces die
   // with it) and a new incarnation starts at once, recovering from the log.
-  void crash_and_restart(size_t r) {
+  void crash_and_restart(size_t r, SimFiles::CrashMode mode = SimFiles::CrashMode::kLoseUnsynced) {
     Region& region = *regions_[r];
     region.timers->kill();
     region.node.reset();
     region.log.drop_clients();
+    region.files.crash(mode);
     region.log.fence_crashed_producers();
     start_node(r, /*fresh_deployment=*/false);
     for (size_t i = 0; i < regions_.size(); ++i) {
@@ -218,6 +235,8 @@ class Nodes {
 
   node::RegionNode& node(size_t r) { return *regions_[r]->node; }
   SimLogCluster& log(size_t r) { return regions_[r]->log; }
+  SimFiles& files(size_t r) { return regions_[r]->files; }
+  SimDisk& disk(size_t r) { return regions_[r]->disk; }
   TestPeers& peers(size_t r) { return regions_[r]->peers; }
   Recorder& observer(size_t r) { return regions_[r]->observer; }
   Network& network() { return network_; }
@@ -260,7 +279,8 @@ class Nodes {
     if (tweak_) tweak_(o);
     Region& region = *regions_[r];
     region.timers = std::make_unique<ProcessTimers>(scheduler);
-    node::NodeEnv env{region.clock, *region.timers, region.rng, region.log, region.peers};
+    node::NodeEnv env{region.clock, *region.timers, region.rng,
+                      region.log,   region.peers,   &region.files};
     region.node = std::make_unique<node::RegionNode>(std::move(o), env);
     region.node->set_observer(&region.observer);
     EXPECT_TRUE(region.node->start().is_ok());

@@ -87,6 +87,7 @@ void World::build_region(RegionIndex r) {
   Status s = region->log->create_topic(node::kHeartbeatTopic, 1);
   assert(s.is_ok());
   (void)s;
+  region->files = std::make_unique<SimFiles>(*region->disk, rng("files/" + region_name(r)));
   region->peers = std::make_unique<SimPeers>(*this, r);
   region->observer = std::make_unique<TraceObserver>(*this, r);
   region->core_free_at.assign(kSearchCoresPerRegion, 0);
@@ -102,7 +103,8 @@ void World::start_node(RegionIndex r, bool fresh_deployment) {
   for (const CollectionSpec& c : scenario_.collections) options.collections.push_back(c.config);
   region.timers = std::make_unique<ProcessTimers>(scheduler_);
   region.peers->set_liveness(region.timers->liveness());
-  node::NodeEnv env{*region.clock, *region.timers, *region.node_rng, *region.log, *region.peers};
+  node::NodeEnv env{*region.clock, *region.timers, *region.node_rng,
+                    *region.log,   *region.peers,  region.files.get()};
   region.node = std::make_unique<node::RegionNode>(std::move(options), env);
   region.node->set_observer(region.observer.get());
 }
@@ -151,12 +153,14 @@ void World::set_region_outage(RegionIndex r, bool down) {
   regions_[r]->log->set_available(!down);
 }
 
-void World::crash_node(RegionIndex r) {
+void World::crash_node(RegionIndex r, bool lose_unsynced) {
   Region& region = *regions_[r];
   if (region.crashes_active++ > 0) return;
   region.timers->kill();
   region.node.reset();
   region.log->drop_clients();
+  region.files->crash(lose_unsynced ? SimFiles::CrashMode::kTear
+                                    : SimFiles::CrashMode::kKeepUnsynced);
 }
 
 void World::restart_node(RegionIndex r) {

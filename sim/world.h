@@ -85,7 +85,9 @@ class World {
   // in-memory state are gone (clients time out; the log, mirrors and disk live on). restart
   // fences the dead incarnation's producer and starts a new node that recovers from the log.
   // Overlapping crashes nest: the node restarts when the last one ends.
-  void crash_node(RegionIndex r);
+  // `lose_unsynced`: the node's file writes not yet durable are lost, and the one in progress is
+  // left torn (SimFiles::CrashMode::kTear); otherwise they still land.
+  void crash_node(RegionIndex r, bool lose_unsynced);
   void restart_node(RegionIndex r);
 
   // Modelled CPU time of one search in `collection` holding `live_vectors` (docs/cost-model.md).

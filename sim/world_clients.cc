@@ -143,4 +143,29 @@ void SimPeers::forward_search(const std::string& region, const node::SearchReque
   });
 }
 
+void SimPeers::fetch_shard_delta(const std::string& region, const node::ShardDeltaRequest& request,
+                                 std::function<void(node::ShardDeltaResponse)> done) {
+  const RegionIndex target = world_.scenario().find_region(region).value_or(self_);
+  auto call = std::make_shared<Call<node::ShardDeltaResponse>>();
+  call->done = [alive = alive_, done = std::move(done)](node::ShardDeltaResponse r) {
+    if (*alive) done(std::move(r));
+  };
+  Scheduler& scheduler = world_.scheduler();
+  // Signature and delta cross the link at its bandwidth; the timeout allows for large ones.
+  call->timeout = scheduler.after(30 * env::kSecond, [call, &scheduler, region] {
+    node::ShardDeltaResponse r;
+    r.status = Status::unavailable("peer " + region + " did not answer the catch-up request");
+    call->finish(scheduler, std::move(r));
+  });
+  world_.network().send(
+      self_, target, 64 + request.signature.size(), [this, call, target, request] {
+        if (!world_.serving(target)) return;  // nobody answers; the caller times out
+        node::ShardDeltaResponse r = world_.node(target)->serve_shard_delta(request);
+        const size_t bytes = 128 + r.delta.size();
+        world_.network().send(target, self_, bytes, [this, call, r = std::move(r)]() mutable {
+          call->finish(world_.scheduler(), std::move(r));
+        });
+      });
+}
+
 }  // namespace meridian::sim

@@ -9,6 +9,7 @@
 #include "sim/process_timers.h"
 #include "sim/sim_clock.h"
 #include "sim/sim_disk.h"
+#include "sim/sim_files.h"
 #include "sim/sim_log.h"
 #include "sim/sim_mirror.h"
 #include "sim/world.h"
@@ -21,6 +22,8 @@ class SimPeers final : public node::Peers {
   SimPeers(World& world, RegionIndex self) : world_(world), self_(self) {}
   void forward_search(const std::string& region, const node::SearchRequest& request,
                       std::function<void(node::SearchResponse)> done) override;
+  void fetch_shard_delta(const std::string& region, const node::ShardDeltaRequest& request,
+                         std::function<void(node::ShardDeltaResponse)> done) override;
   // The current node incarnation's liveness: answers for a crashed one are dropped.
   void set_liveness(std::shared_ptr<const bool> alive) { alive_ = std::move(alive); }
 
@@ -45,6 +48,20 @@ class TraceObserver final : public node::NodeObserver {
     world_.trace().corrupt_record(world_.region_name(region_),
                                   record.topic + ": " + why.to_string());
   }
+  void on_caught_up(const std::string& collection, uint32_t shard, const VersionVector& before,
+                    const VersionVector& after) override {
+    for (RegionId origin : after.origins()) {
+      for (uint64_t seq = 1; seq <= after.max_sequence(origin); ++seq) {
+        if (after.contains(origin, seq) && !before.contains(origin, seq)) {
+          world_.trace().applied(world_.region_name(region_), collection, origin, shard, seq,
+                                 world_.scheduler().now());
+        }
+      }
+    }
+  }
+  void on_durability_problem(const std::string& what) override {
+    world_.trace().note(world_.scheduler().now(), world_.region_name(region_) + ": " + what);
+  }
 
  private:
   World& world_;
@@ -57,6 +74,7 @@ struct World::Region {
   std::unique_ptr<Rng> node_rng;
   std::unique_ptr<SimDisk> disk;
   std::unique_ptr<SimLogCluster> log;
+  std::unique_ptr<SimFiles> files;                  // the node's segment files; survive its crashes
   std::vector<std::unique_ptr<SimMirror>> mirrors;  // into this region, from every other one
   std::unique_ptr<SimPeers> peers;
   std::unique_ptr<TraceObserver> observer;

@@ -11,6 +11,11 @@ int main(int argc, char** argv) {
   meridian::cli::add_inspect_record(app, &exit_code);
   meridian::cli::add_make_record(app, &exit_code);
   meridian::cli::add_demo(app, &exit_code);
+  meridian::cli::add_make_segments(app, &exit_code);
+  meridian::cli::add_verify_segment(app, &exit_code);
+  meridian::cli::add_digest(app, &exit_code);
+  meridian::cli::add_restore(app, &exit_code);
+  meridian::cli::add_catch_up(app, &exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

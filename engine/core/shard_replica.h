@@ -44,6 +44,9 @@ class ShardReplica {
   explicit ShardReplica(uint32_t shard_index) : shard_index_(shard_index) {}
   ShardReplica(const ShardReplica&) = default;
   ShardReplica& operator=(const ShardReplica&) = default;
+  // Declared so that a replica returned in a Result (shard_snapshot.h) moves instead of copying.
+  ShardReplica(ShardReplica&&) = default;
+  ShardReplica& operator=(ShardReplica&&) = default;
 
   // Applies one mutation. REQUIRES: validate(m).is_ok() and m routes to this shard.
   ApplyOutcome apply(const Mutation& m);
@@ -68,6 +71,8 @@ class ShardReplica {
   bool operator==(const ShardReplica& other) const;
 
  private:
+  friend struct ShardSnapshotCodec;  // shard_snapshot.cc: canonical encode/decode
+
   template <typename M>
   ApplyOutcome apply_impl(M&& m);
 

@@ -23,6 +23,8 @@
 
 namespace meridian {
 
+struct ShardSnapshotCodec;  // shard_snapshot.cc: canonical encode/decode of this state
+
 // What applying or merging did to the vector's visible state, from the index's point of view.
 enum class VectorChange : uint8_t {
   kNone = 0,       // nothing visible changed (stale or duplicate write)
@@ -57,6 +59,8 @@ class VectorState {
   bool operator==(const VectorState&) const = default;
 
  private:
+  friend struct ShardSnapshotCodec;
+
   struct FieldEntry {
     Stamp stamp;
     bool present = false;  // false: unset by a patch at `stamp`

@@ -17,6 +17,8 @@
 
 namespace meridian {
 
+struct ShardSnapshotCodec;  // shard_snapshot.cc: canonical encode/decode of this vector
+
 class VersionVector {
  public:
   // True when (origin, sequence) has been recorded. Sequence 0 is never recorded.
@@ -52,6 +54,8 @@ class VersionVector {
   bool operator==(const VersionVector&) const = default;
 
  private:
+  friend struct ShardSnapshotCodec;
+
   struct OriginEntry {
     uint64_t frontier = 0;
     std::set<uint64_t> dots;  // all > frontier + 1 (frontier + 1 is folded into the frontier)

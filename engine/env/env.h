@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "engine/core/status.h"
 
@@ -89,6 +90,32 @@ class Log {
   // One past the last offset the cluster has for topic/partition (its high watermark); 0 if
   // unknown. Used for lag reporting, not for correctness.
   virtual uint64_t end_offset(const std::string& topic, uint32_t partition) const = 0;
+};
+
+// The node's own directory of files (its shard segments and manifest): whole files written
+// atomically, which is all the node needs (LevelDB's Env, reduced to that).
+//
+// The real build uses a directory on local disk (write a temporary file, fsync, rename over the
+// old one, fsync the directory); the simulator keeps contents in memory and models the disk's
+// latency, crashes that lose writes not yet durable, and torn files (a device that acknowledged
+// a rename before the data). Readers must therefore verify what they read (segment files carry
+// checksums) and never trust a file just because it exists.
+class Files {
+ public:
+  using WriteDone = std::function<void(Status status)>;
+  virtual ~Files() = default;
+
+  // Replaces the file `name` (a plain file name: letters, digits, '-', '_', '.') with
+  // `contents`. `done` runs once, on the engine's thread, never synchronously: ok once the new
+  // contents are durable; an error otherwise, in which case the file holds its old contents or
+  // the new ones. A write still pending when the process crashes may be lost.
+  virtual void write_atomically(const std::string& name, std::string contents, WriteDone done) = 0;
+  // The file's contents, or not_found. Blocking; meant for recovery at start-up.
+  virtual Result<std::string> read(const std::string& name) const = 0;
+  // Every file's name, in ascending byte order.
+  virtual std::vector<std::string> list() const = 0;
+  // Deletes a file if it exists (not necessarily durable before the next write).
+  virtual void remove(const std::string& name) = 0;
 };
 
 }  // namespace meridian::env

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/core/collection.h"
+#include "engine/core/segment_file.h"
 #include "engine/node/region_node.h"
 #include "engine/node/shard_producer.h"
 
@@ -30,5 +31,17 @@ struct RegionNode::CollectionState {
   // waiters leave from the middle and their order is the order they arrived.
   std::list<std::shared_ptr<SessionWaiter>> waiters;
 };
+
+// The header of a shard's snapshot segment as this node is configured.
+inline SegmentHeader snapshot_header(const CollectionConfig& config, uint32_t shard) {
+  SegmentHeader h;
+  h.kind = SegmentKind::kShardSnapshot;
+  h.collection = config.name;
+  h.shard_index = shard;
+  h.num_shards = config.num_shards;
+  h.dimension = config.index.dimension;
+  h.routing_seed = config.routing_seed;
+  return h;
+}
 
 }  // namespace meridian::node

@@ -19,6 +19,16 @@ class Peers {
   // carries a non-ok status.
   virtual void forward_search(const std::string& region, const SearchRequest& request,
                               std::function<void(SearchResponse)> done) = 0;
+  // Asks `region` for the delta that brings one shard up to its state (RegionNode::
+  // serve_shard_delta there). The default answers `unsupported`: an environment without it
+  // simply never catches up by delta (the node keeps waiting for the log).
+  virtual void fetch_shard_delta(const std::string& region, const ShardDeltaRequest& request,
+                                 std::function<void(ShardDeltaResponse)> done) {
+    (void)request;
+    ShardDeltaResponse r;
+    r.status = Status::unsupported("delta catch-up is not wired to " + region);
+    done(std::move(r));
+  }
 };
 
 struct NodeEnv {
@@ -27,6 +37,9 @@ struct NodeEnv {
   env::Random& random;
   env::Log& log;
   Peers& peers;
+  // The node's own files (segment snapshots and checkpoint manifests). Null: no local
+  // durability; a restarted node then replays every log from offset 0.
+  env::Files* files = nullptr;
 };
 
 }  // namespace meridian::node

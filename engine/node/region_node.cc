@@ -51,20 +51,33 @@ Status RegionNode::start() {
     }
   }
   started_at_ = env_.clock.monotonic_ns();
-  begin_recovery();
-  subscribe_all();
+  const Positions from = env_.files != nullptr ? recover_from_files() : Positions{};
+  consumed_ = from;
+  begin_recovery(from);
+  subscribe_all(from);
   if (recovered()) heartbeat();
+  if (env_.files != nullptr && options_.checkpoint_interval > 0) {
+    env_.timers.after(options_.checkpoint_interval, [this] { checkpoint(); });
+  }
+  if (options_.anti_entropy_interval > 0) {
+    env_.timers.after(options_.anti_entropy_interval, [this] { anti_entropy(); });
+  }
   return Status::ok();
 }
 
-void RegionNode::begin_recovery() {
+void RegionNode::begin_recovery(const Positions& from) {
   // The log is fenced against earlier incarnations (env::Log), so these end offsets are final
   // for everything they appended.
   for (auto& [name, state] : collections_) {
     const uint32_t shards = state->collection->config().num_shards;
     state->recover_until.assign(shards, 0);
     for (uint32_t s = 0; s < shards; ++s) {
-      state->recover_until[s] = env_.log.end_offset(wal_topic(name), s);
+      // Records before the checkpoint's position are in the restored state already, and
+      // next_sequence covers them (recover_from_files()).
+      auto it = from.find({name, options_.self.id, s});
+      const uint64_t start = it == from.end() ? 0 : it->second;
+      const uint64_t end = env_.log.end_offset(wal_topic(name), s);
+      state->recover_until[s] = end > start ? end : 0;
       if (state->recover_until[s] > 0) ++recovering_partitions_;
     }
   }
@@ -211,14 +224,15 @@ std::vector<RegionNode::ShardLag> RegionNode::replication_lag() const {
   return out;
 }
 
-void RegionNode::subscribe_all() {
+void RegionNode::subscribe_all(const Positions& from) {
   for (const RegionInfo& origin : options_.regions) {
     const bool self = origin.id == options_.self.id;
     for (const auto& [name, state] : collections_) {
       const std::string topic =
           self ? wal_topic(name) : mirrored_topic(origin.name, wal_topic(name));
       for (uint32_t s = 0; s < state->collection->config().num_shards; ++s) {
-        env_.log.subscribe(topic, s, 0,
+        auto it = from.find({name, origin.id, s});
+        env_.log.subscribe(topic, s, it == from.end() ? 0 : it->second,
                            [this, origin, collection = name](const env::LogRecord& record) {
                              on_record(origin, collection, record);
                            });
@@ -315,6 +329,9 @@ void RegionNode::on_heartbeat(RegionId origin, const std::string& value) {
   PendingHeartbeat h;
   h.origin_wall_ms = get(0);
   for (size_t i = 0; i < shards; ++i) h.sequences.push_back(get(1 + i));
+  std::vector<uint64_t>& claimed = claimed_[origin];
+  claimed.resize(shards, 0);
+  for (size_t i = 0; i < shards; ++i) claimed[i] = std::max(claimed[i], h.sequences[i]);
   // Minimum (arrival - origin wall) over all heartbeats: the origin's clock offset plus the
   // smallest transit seen (an NTP-style minimum filter). Only ever decreases.
   const env::TimeNs offset =

@@ -34,12 +34,14 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
 
 #include "engine/core/collection.h"
 #include "engine/core/hlc.h"
+#include "engine/node/checkpoint_manifest.h"
 #include "engine/node/node_env.h"
 #include "engine/node/requests.h"
 #include "engine/node/shard_producer.h"
@@ -68,6 +70,18 @@ struct NodeOptions {
   // yet is then exactly as stale as the time since start. Otherwise (a restart, or a node
   // joining late) its staleness is unknown and reported as kStalenessUnknown.
   bool fresh_deployment = false;
+  // How often the node checkpoints changed shards to segment files (NodeEnv::files set; 0 =
+  // never). A restart then loads the newest complete checkpoint and replays the logs from the
+  // positions it records instead of from offset 0.
+  env::TimeNs checkpoint_interval = 10 * env::kSecond;
+  // Anti-entropy (catch_up.cc): every anti_entropy_interval the node compares each shard's
+  // version vector with the sequences the origins' heartbeats claim. A shard that has stayed
+  // behind for catch_up_after with nothing left to read in the local log (e.g. the records it
+  // misses were deleted by retention before they were mirrored here) is brought up to date by
+  // delta catch-up from a peer. Behind for lag_alert_after: reported by lag_alerts().
+  env::TimeNs anti_entropy_interval = 1 * env::kSecond;
+  env::TimeNs catch_up_after = 5 * env::kSecond;  // 0 = never catch up by delta
+  env::TimeNs lag_alert_after = 30 * env::kSecond;
 };
 
 // Reported for an origin whose freshness the node cannot vouch for (never heard from since a
@@ -86,6 +100,12 @@ class NodeObserver {
   virtual void on_applied(const std::string& /*collection*/, uint32_t /*shard*/,
                           const Mutation& /*m*/, bool /*duplicate*/) {}
   virtual void on_corrupt_record(const env::LogRecord& /*record*/, const Status& /*why*/) {}
+  // A shard snapshot from a peer was merged in (delta catch-up): its version vector went from
+  // `before` to `after`; the (origin, sequence) pairs new in `after` are applied from now on.
+  virtual void on_caught_up(const std::string& /*collection*/, uint32_t /*shard*/,
+                            const VersionVector& /*before*/, const VersionVector& /*after*/) {}
+  // A checkpoint file rejected at recovery (bad checksum, torn, wrong shard) or a failed write.
+  virtual void on_durability_problem(const std::string& /*what*/) {}
 };
 
 struct NodeCounters {
@@ -100,6 +120,17 @@ struct NodeCounters {
   uint64_t searches_stale = 0;
   uint64_t session_waits = 0;
   uint64_t writes_refused_recovering = 0;  // writes refused while replaying the own log
+  uint64_t checkpoints_written = 0;        // manifests made durable
+  uint64_t checkpoint_failures = 0;        // a segment or manifest write failed
+  uint64_t segments_loaded = 0;            // shard snapshots restored at start
+  uint64_t segments_rejected = 0;          // failed verification at start: replayed instead
+  uint64_t manifests_rejected = 0;         // failed verification at start: older one used
+  uint64_t catch_ups_started = 0;
+  uint64_t catch_ups_installed = 0;
+  uint64_t catch_up_failures = 0;    // peer unreachable, or the patched result did not verify
+  uint64_t catch_up_bytes = 0;       // signatures sent + deltas received
+  uint64_t catch_up_full_bytes = 0;  // what full snapshot copies would have transferred
+  uint64_t shard_deltas_served = 0;
 };
 
 class RegionNode {
@@ -142,6 +173,19 @@ class RegionNode {
   // Every (collection, origin, shard), in that order.
   std::vector<ShardLag> replication_lag() const;
 
+  // Serves a lagging peer's delta catch-up request for one shard (the environment calls this
+  // when the request arrives). Errors: unknown collection or shard, a malformed signature.
+  ShardDeltaResponse serve_shard_delta(const ShardDeltaRequest& request);
+
+  // Shards that have been behind an origin's heartbeat claims for at least lag_alert_after.
+  struct LagAlert {
+    std::string collection;
+    RegionId origin = 0;
+    uint32_t shard = 0;
+    env::TimeNs behind_for = 0;
+  };
+  std::vector<LagAlert> lag_alerts() const;
+
   void set_observer(NodeObserver* observer) { observer_ = observer; }
 
  private:
@@ -150,7 +194,22 @@ class RegionNode {
 
   CollectionState* find(const std::string& name);
   Status to_mutation(const WriteRequest& request, const CollectionState& state, Mutation* m) const;
-  void subscribe_all();
+  // Next offset per (collection, origin, shard).
+  using Positions = std::map<std::tuple<std::string, RegionId, uint32_t>, uint64_t>;
+  void subscribe_all(const Positions& from);
+  // Durability (region_node_durability.cc): loads the newest valid checkpoint into the
+  // collections and returns the positions to resume from (empty: from offset 0).
+  Positions recover_from_files();
+  void checkpoint();
+  void on_segment_written(uint64_t checkpoint, Status status);
+  void on_manifest_written(uint64_t checkpoint, Status status);
+  void remove_unreferenced_files();
+  void report_durability_problem(const std::string& what);
+  // Anti-entropy and delta catch-up (catch_up.cc).
+  void anti_entropy();
+  void start_catch_up(const std::string& collection, uint32_t shard, RegionId behind_origin);
+  void install_shard_delta(const std::string& collection, uint32_t shard, const std::string& basis,
+                           const ShardDeltaResponse& response);
   void on_record(const RegionInfo& origin, const std::string& collection,
                  const env::LogRecord& record);
   void on_heartbeat(RegionId origin, const std::string& value);
@@ -159,7 +218,7 @@ class RegionNode {
   void refresh_freshness(RegionId origin) const;
   void heartbeat();
   // Own-log replay at start: counts down the partitions not read up to their end yet.
-  void begin_recovery();
+  void begin_recovery(const Positions& from);
   void note_own_record(CollectionState& state, uint32_t shard, uint64_t offset, uint64_t sequence);
 
   SearchResponse search_locally(const CollectionState& state, const SearchRequest& request);
@@ -192,8 +251,32 @@ class RegionNode {
   NodeObserver* observer_ = nullptr;
   NodeCounters counters_;
   Mutation scratch_;  // decode buffer reused across records
-  // Next offset to consume per (collection, origin, shard): what replication_lag() reports.
-  std::map<std::tuple<std::string, RegionId, uint32_t>, uint64_t> consumed_;
+  // Next offset to consume per (collection, origin, shard): what replication_lag() reports and
+  // what a checkpoint records.
+  Positions consumed_;
+  // Checkpoints: the newest durable one, the one being written (at most one), the version
+  // vector each shard had when its segment in either was taken, and the next number to use.
+  CheckpointManifest durable_checkpoint_;
+  struct PendingCheckpoint {
+    CheckpointManifest manifest;
+    std::map<std::pair<std::string, uint32_t>, VersionVector> taken_at;  // new segments only
+    size_t writes_left = 0;
+    bool failed = false;
+  };
+  std::unique_ptr<PendingCheckpoint> pending_checkpoint_;
+  std::map<std::pair<std::string, uint32_t>, VersionVector> checkpointed_vv_;
+  uint64_t next_checkpoint_ = 1;
+  // Per origin: the highest sequence its heartbeats claimed, per (collection in name order,
+  // shard); since when each (collection, origin, shard) has been behind it; shards with a
+  // catch-up in flight; catch-up attempts per shard (rotates through the peers).
+  std::map<RegionId, std::vector<uint64_t>> claimed_;
+  struct Behind {
+    env::TimeNs since = 0;  // when the claim below was first seen uncovered
+    uint64_t target = 0;    // the claimed sequence that is not applied yet
+  };
+  std::map<std::tuple<std::string, RegionId, uint32_t>, Behind> behind_;
+  std::set<std::pair<std::string, uint32_t>> catching_up_;
+  std::map<std::pair<std::string, uint32_t>, uint64_t> catch_up_attempts_;
 };
 
 }  // namespace meridian::node

@@ -84,4 +84,21 @@ struct SearchResponse {
   env::TimeNs staleness = 0;      // upper bound on how far behind the replica may be
 };
 
+// Delta catch-up (DESIGN.md §4): a lagging region sends the librsync signature of its own
+// snapshot of one shard; the peer answers with the delta from that to its snapshot, plus the
+// digest the patched result must have.
+struct ShardDeltaRequest {
+  std::string collection;
+  uint32_t shard = 0;
+  std::string signature;  // rsync_signature(the requester's snapshot segment of the shard)
+};
+
+struct ShardDeltaResponse {
+  Status status;
+  std::string delta;            // rsync_delta(signature, the peer's snapshot segment)
+  std::string digest_root;      // to_hex(digest_shard(peer's replica).root)
+  uint64_t snapshot_bytes = 0;  // size of the peer's snapshot (what a full copy would cost)
+  std::string served_by;
+};
+
 }  // namespace meridian::node

@@ -1,0 +1,57 @@
+// env::Files on a local directory: the real build's segment files and checkpoint manifests.
+//
+// write_atomically() runs on a background I/O thread, off the engine's loop: it writes
+// "<name>.tmp", fsyncs it, renames it over <name> and fsyncs the directory, so after a crash
+// the file holds either its old or its new contents, never a mix; then it posts `done` to the
+// event loop. Writes are performed in submission order. Reads, lists and removes are
+// synchronous (recovery at start-up, and cheap unlinks). Leftover "*.tmp" files from a crash are
+// not listed and are deleted when the directory is opened.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/env/env.h"
+#include "engine/real/event_loop.h"
+
+namespace meridian::real {
+
+class PosixFiles final : public env::Files {
+ public:
+  // Creates `dir` if needed. Errors (not a directory, no permission) come back from open().
+  static Result<std::unique_ptr<PosixFiles>> open(EventLoop& loop, const std::string& dir);
+  ~PosixFiles() override;  // finishes queued writes, then joins the I/O thread
+  PosixFiles(const PosixFiles&) = delete;
+  PosixFiles& operator=(const PosixFiles&) = delete;
+
+  void write_atomically(const std::string& name, std::string contents, WriteDone done) override;
+  Result<std::string> read(const std::string& name) const override;
+  std::vector<std::string> list() const override;
+  void remove(const std::string& name) override;
+
+  const std::string& dir() const { return dir_; }
+
+ private:
+  PosixFiles(EventLoop& loop, std::string dir);
+  struct Write {
+    std::string name;
+    std::string contents;
+    WriteDone done;
+  };
+  void run();
+  Status write_now(const std::string& name, const std::string& contents) const;
+
+  EventLoop& loop_;
+  const std::string dir_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::deque<Write> queue_;  // guarded by mu_
+  bool closing_ = false;     // guarded by mu_
+  std::thread io_;
+};
+
+}  // namespace meridian::real

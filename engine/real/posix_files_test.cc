@@ -1,0 +1,65 @@
+#include "engine/real/posix_files.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace meridian::real {
+namespace {
+
+class PosixFilesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/meridian-files-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  // Writes and waits for the completion on the loop.
+  Status write(PosixFiles& files, const std::string& name, const std::string& contents) {
+    bool done = false;
+    Status result;
+    files.write_atomically(name, contents, [&](Status s) {
+      result = std::move(s);
+      done = true;
+    });
+    EXPECT_TRUE(loop_.run_until([&] { return done; }, std::chrono::seconds(10)));
+    return result;
+  }
+  EventLoop loop_;
+  std::string dir_;
+};
+
+TEST_F(PosixFilesTest, WritesReplaceAtomicallyAndReadBack) {
+  auto files = PosixFiles::open(loop_, dir_ + "/node");
+  ASSERT_TRUE(files.is_ok()) << files.status().to_string();
+  ASSERT_TRUE(write(**files, "manifest.1", "one").is_ok());
+  ASSERT_TRUE(write(**files, "manifest.1", std::string(100000, 'x')).is_ok());
+  ASSERT_TRUE(write(**files, "docs.0.1.seg", "seg").is_ok());
+  EXPECT_EQ((*files)->read("manifest.1")->size(), 100000u);
+  EXPECT_EQ((*files)->list(), (std::vector<std::string>{"docs.0.1.seg", "manifest.1"}));
+  (*files)->remove("docs.0.1.seg");
+  EXPECT_EQ((*files)->read("docs.0.1.seg").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(PosixFilesTest, LeftoverTemporaryFilesAreIgnoredAndCleanedAtOpen) {
+  std::ofstream(dir_ + "/docs.0.3.seg.tmp") << "half a write";
+  auto files = PosixFiles::open(loop_, dir_);
+  ASSERT_TRUE(files.is_ok());
+  EXPECT_TRUE((*files)->list().empty());
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/docs.0.3.seg.tmp"));
+}
+
+TEST_F(PosixFilesTest, BadNamesAndBadDirectoriesAreErrors) {
+  auto files = PosixFiles::open(loop_, dir_);
+  ASSERT_TRUE(files.is_ok());
+  EXPECT_EQ(write(**files, "../escape", "x").code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ((*files)->read("a/b").status().code(), StatusCode::kInvalidArgument);
+  std::ofstream(dir_ + "/plain") << "x";
+  EXPECT_FALSE(PosixFiles::open(loop_, dir_ + "/plain").is_ok());
+}
+
+}  // namespace
+}  // namespace meridian::real
