@@ -77,6 +77,22 @@ std::string format_summary(const RunResult& r, const std::string& revision,
     }
     out << "\n";
   }
+  bool durability_header = false;
+  for (size_t i = 0; i < r.durability.size(); ++i) {
+    const DurabilityStats& d = r.durability[i];
+    if (!d.any()) continue;
+    if (!durability_header) {
+      out << "durability and catch-up:\n";
+      durability_header = true;
+    }
+    out << "  " << pad(r.metrics.regions[i].region, 14) << " restarts " << d.restarts
+        << ", checkpoints " << d.checkpoints_written << ", segments loaded " << d.segments_loaded
+        << " / rejected " << d.segments_rejected << ", manifests rejected " << d.manifests_rejected
+        << ", writes refused while recovering " << d.writes_refused_recovering
+        << "; delta catch-ups " << d.catch_ups_installed << " (failed " << d.catch_up_failures
+        << "), " << d.catch_up_bytes << " bytes moved vs " << d.catch_up_full_bytes
+        << " for full copies\n";
+  }
   out << "coverage:";
   for (const auto& [name, count] : r.coverage) out << " " << name << "=" << count;
   out << "\n\nchecks:\n";
@@ -141,6 +157,21 @@ nlohmann::json to_json(const RunResult& r, const std::string& revision) {
                                {"share", h.share}});
   }
   j["coverage"] = r.coverage;
+  j["durability"] = nlohmann::json::array();
+  for (size_t i = 0; i < r.durability.size(); ++i) {
+    const DurabilityStats& d = r.durability[i];
+    j["durability"].push_back({{"region", r.metrics.regions[i].region},
+                               {"restarts", d.restarts},
+                               {"checkpoints_written", d.checkpoints_written},
+                               {"segments_loaded", d.segments_loaded},
+                               {"segments_rejected", d.segments_rejected},
+                               {"manifests_rejected", d.manifests_rejected},
+                               {"writes_refused_recovering", d.writes_refused_recovering},
+                               {"catch_ups_installed", d.catch_ups_installed},
+                               {"catch_up_failures", d.catch_up_failures},
+                               {"catch_up_bytes", d.catch_up_bytes},
+                               {"catch_up_full_bytes", d.catch_up_full_bytes}});
+  }
   for (const CheckOutcome& c : r.checks) {
     j["checks"].push_back({{"name", c.name}, {"passed", c.passed}, {"detail", c.detail}});
   }

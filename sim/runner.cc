@@ -75,6 +75,24 @@ bool RunResult::passed() const {
   return std::all_of(checks.begin(), checks.end(), [](const CheckOutcome& c) { return c.passed; });
 }
 
+void DurabilityStats::add(const node::NodeCounters& c) {
+  checkpoints_written += c.checkpoints_written;
+  segments_loaded += c.segments_loaded;
+  segments_rejected += c.segments_rejected;
+  manifests_rejected += c.manifests_rejected;
+  writes_refused_recovering += c.writes_refused_recovering;
+  catch_ups_installed += c.catch_ups_installed;
+  catch_up_failures += c.catch_up_failures;
+  catch_up_bytes += c.catch_up_bytes;
+  catch_up_full_bytes += c.catch_up_full_bytes;
+}
+
+bool DurabilityStats::any() const {
+  return restarts + segments_rejected + manifests_rejected + catch_ups_installed +
+             catch_up_failures >
+         0;
+}
+
 Scenario sweep_variant(const Scenario& scenario, uint64_t seed) {
   Scenario s = scenario;
   const SweepSpec sweep = scenario.sweep.value_or(SweepSpec{scenario.duration_ns, 1.0});
@@ -172,6 +190,14 @@ RunResult run_scenario(const Scenario& input, const RunOptions& options) {
   result.metrics = compute_metrics(world);
   result.checks = check(world, result.metrics);
   result.coverage = Coverage::all();
+  result.durability.assign(world.region_count(), DurabilityStats{});
+  for (RegionIndex r = 0; r < world.region_count(); ++r) {
+    for (const node::NodeCounters& c : world.crashed_node_counters(r)) {
+      result.durability[r].add(c);
+      ++result.durability[r].restarts;
+    }
+    if (world.node(r) != nullptr) result.durability[r].add(world.node(r)->counters());
+  }
   result.stale_searches.assign(world.region_count(), 0);
   for (const RequestSample& r : world.trace().requests()) {
     if (r.kind == RequestKind::kSearch || r.kind == RequestKind::kSessionSearch) {

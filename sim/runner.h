@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/node/region_node.h"
 #include "sim/checker.h"
 #include "sim/scenario.h"
 
@@ -19,6 +20,22 @@ struct RunOptions {
   // Sweep runs use the scenario's `sweep` scale (shorter, lighter) and draw every listed
   // fault's start time at random within the faulty phase.
   bool sweep = false;
+};
+
+// What a region's node incarnations did about durability and catch-up, summed over restarts.
+struct DurabilityStats {
+  uint64_t restarts = 0;
+  uint64_t checkpoints_written = 0;
+  uint64_t segments_loaded = 0;
+  uint64_t segments_rejected = 0;
+  uint64_t manifests_rejected = 0;
+  uint64_t writes_refused_recovering = 0;
+  uint64_t catch_ups_installed = 0;
+  uint64_t catch_up_failures = 0;
+  uint64_t catch_up_bytes = 0;       // signatures + deltas
+  uint64_t catch_up_full_bytes = 0;  // what full snapshot copies would have moved
+  void add(const node::NodeCounters& c);
+  bool any() const;
 };
 
 struct RunResult {
@@ -41,6 +58,7 @@ struct RunResult {
   std::vector<std::vector<uint64_t>> max_backlog;
   // Per region index: answered searches of that region's clients flagged "may be stale".
   std::vector<uint64_t> stale_searches;
+  std::vector<DurabilityStats> durability;  // per region index
 
   bool passed() const;
 };

@@ -157,6 +157,7 @@ void World::crash_node(RegionIndex r, bool lose_unsynced) {
   Region& region = *regions_[r];
   if (region.crashes_active++ > 0) return;
   region.timers->kill();
+  region.crashed_counters.push_back(region.node->counters());
   region.node.reset();
   region.log->drop_clients();
   region.files->crash(lose_unsynced ? SimFiles::CrashMode::kTear
@@ -171,6 +172,10 @@ void World::restart_node(RegionIndex r) {
   Status s = region.node->start();
   assert(s.is_ok());  // the same configuration started before
   (void)s;
+}
+
+const std::vector<node::NodeCounters>& World::crashed_node_counters(RegionIndex r) const {
+  return regions_[r]->crashed_counters;
 }
 
 void World::set_broker_outage(RegionIndex r, bool down) { regions_[r]->log->set_available(!down); }

@@ -89,6 +89,8 @@ class World {
   // left torn (SimFiles::CrashMode::kTear); otherwise they still land.
   void crash_node(RegionIndex r, bool lose_unsynced);
   void restart_node(RegionIndex r);
+  // Counters of region r's node incarnations that crashed (the running one is not included).
+  const std::vector<node::NodeCounters>& crashed_node_counters(RegionIndex r) const;
 
   // Modelled CPU time of one search in `collection` holding `live_vectors` (docs/cost-model.md).
   static TimeNs search_cost_ns(const CollectionConfig& collection, size_t live_vectors);

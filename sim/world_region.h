@@ -78,9 +78,10 @@ struct World::Region {
   std::vector<std::unique_ptr<SimMirror>> mirrors;  // into this region, from every other one
   std::unique_ptr<SimPeers> peers;
   std::unique_ptr<TraceObserver> observer;
-  std::unique_ptr<ProcessTimers> timers;   // the node process's; killed when it crashes
-  std::unique_ptr<node::RegionNode> node;  // null while crashed
-  int crashes_active = 0;                  // overlapping crash faults (swarm)
+  std::unique_ptr<ProcessTimers> timers;             // the node process's; killed when it crashes
+  std::unique_ptr<node::RegionNode> node;            // null while crashed
+  int crashes_active = 0;                            // overlapping crash faults (swarm)
+  std::vector<node::NodeCounters> crashed_counters;  // of incarnations that died
   std::vector<TimeNs> core_free_at;
   bool outage = false;
 };

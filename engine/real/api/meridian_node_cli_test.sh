@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Black-box tests of meridian-node (ctest meridian_node_cli, label unit: no Kafka, log: memory):
+#   --help exits 0; a bad config names the field and exits 2; the node serves HTTP (upsert,
+#   then a session search sees it: read-your-writes) and SIGTERM shuts it down with exit 0.
+# Usage: meridian_node_cli_test.sh MERIDIAN_NODE GEN_CERTS
+set -euo pipefail
+node=${1:?meridian-node binary}
+gen_certs=${2:?tests/gen_certs.sh}
+work=$(mktemp -d)
+pid=
+cleanup() {
+  if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid"; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+# HTTP without curl (not in scripts/setup): python3's urllib. Prints "<status> <body>".
+http() {  # METHOD URL [JSON_BODY]
+  python3 - "$@" <<'PY'
+import sys, urllib.error, urllib.request
+method, url = sys.argv[1], sys.argv[2]
+data = sys.argv[3].encode() if len(sys.argv) > 3 else None
+request = urllib.request.Request(url, data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+try:
+    with urllib.request.urlopen(request, timeout=30) as r:
+        status, body = r.status, r.read().decode()
+except urllib.error.HTTPError as e:
+    status, body = e.code, e.read().decode()
+except OSError as e:
+    status, body = 0, str(e)
+print(status, body)
+PY
+}
+
+# --help
+"$node" --help >"$work/help.txt" || fail "--help exited $?"
+grep -q -- "--config" "$work/help.txt" || fail "--help does not mention --config"
+echo "ok: --help"
+set +e
+"$node" >/dev/null 2>&1
+status=$?
+set -e
+[[ $status -eq 2 ]] || fail "no --config exited $status, expected 2"
+echo "ok: missing --config -> exit 2"
+
+"$gen_certs" "$work/certs"
+write_config() {  # file collections-dimension
+  cat >"$1" <<YAML
+region: {name: solo, id: 1}
+regions:
+  - {name: solo, id: 1}
+log: {kind: memory}
+tls: {ca: certs/ca.pem, cert: certs/node.pem, key: certs/node.key}
+listen: {grpc: 127.0.0.1:0, http: 127.0.0.1:0}
+collections:
+  - {name: docs, dimension: $2, metric: l2, index: flat, shards: 4}
+YAML
+}
+
+# A bad config: the message names the file, line and field; exit status 2.
+write_config "$work/bad.yaml" 0
+set +e
+"$node" --config "$work/bad.yaml" >"$work/bad.out" 2>"$work/bad.err"
+status=$?
+set -e
+[[ $status -eq 2 ]] || fail "bad config exited $status, expected 2"
+grep -q "bad.yaml:8: collections\[0\].dimension: must be an integer in 1..4096" "$work/bad.err" ||
+  fail "bad config message: $(cat "$work/bad.err")"
+echo "ok: bad config -> $(cat "$work/bad.err")"
+
+# Missing TLS file: named too.
+sed 's#certs/node.key#certs/missing.key#' "$work/bad.yaml" | sed 's/dimension: 0/dimension: 4/' \
+  >"$work/nokey.yaml"
+set +e
+"$node" --config "$work/nokey.yaml" >/dev/null 2>"$work/nokey.err"
+status=$?
+set -e
+[[ $status -eq 2 ]] && grep -q "tls.key: cannot read" "$work/nokey.err" ||
+  fail "missing key: exit $status: $(cat "$work/nokey.err")"
+echo "ok: missing tls.key -> $(cat "$work/nokey.err")"
+
+# Serve, write, read back, SIGTERM.
+write_config "$work/node.yaml" 4
+"$node" --config "$work/node.yaml" >"$work/node.out" 2>"$work/node.err" &
+pid=$!
+for _ in $(seq 100); do
+  grep -q "ready" "$work/node.out" 2>/dev/null && break
+  sleep 0.1
+done
+grep -q "ready" "$work/node.out" || fail "node not ready: $(cat "$work/node.err")"
+http=$(grep -o 'http=[0-9.]*:[0-9]*' "$work/node.out" | cut -d= -f2)
+[[ $(http GET "http://$http/healthz") == 200* ]] || fail "healthz"
+answer=$(http POST "http://$http/v1/collections/docs/vectors" '{"id": "v1", "embedding": [1, 2, 3, 4]}')
+[[ $answer == 200* ]] || fail "upsert: $answer"
+token=$(sed 's/.*"session_token":"\([^"]*\)".*/\1/' <<<"$answer")
+[[ -n $token ]] || fail "upsert returned no session token"
+answer=$(http POST "http://$http/v1/collections/docs/search" \
+  "{\"query\": [1, 2, 3, 4], \"k\": 1, \"consistency\": \"session\", \"session_token\": \"$token\"}")
+grep -q '"id":"v1"' <<<"$answer" || fail "session search missed the write: $answer"
+grep -q '"guarantee_met":"session"' <<<"$answer" || fail "guarantee: $answer"
+answer=$(http POST "http://$http/v1/collections/docs/vectors" '{"id": "v2", "embedding": [1, 2]}')
+[[ $answer == 400* ]] || fail "wrong dimension gave $answer"
+[[ $(http GET "http://$http/healthz") == 200* ]] || fail "healthz after a bad request"
+echo "ok: served $http, read-your-writes, 400 on a bad request"
+
+kill -TERM "$pid"
+set +e
+wait "$pid"
+status=$?
+set -e
+pid=
+[[ $status -eq 0 ]] || fail "SIGTERM: exit $status: $(cat "$work/node.err")"
+grep -q "stopped" "$work/node.err" || fail "no clean stop: $(cat "$work/node.err")"
+echo "ok: SIGTERM -> exit 0"

@@ -1,0 +1,58 @@
+// meridian-node's configuration file (YAML; every field is documented in docs/api.md).
+//
+//   region: {name: us-east, id: 1}
+//   regions:                           # every region of the deployment, this one included
+//     - {name: us-east, id: 1, grpc: 127.0.0.1:7001}
+//     - {name: eu-west, id: 2, grpc: 127.0.0.1:7002}
+//   log: {kind: kafka, bootstrap_servers: 127.0.0.1:9092}   # or {kind: memory}
+//   tls: {ca: ca.pem, cert: node.pem, key: node.key}
+//   listen: {grpc: 127.0.0.1:7001, http: 127.0.0.1:8001}
+//   collections:
+//     - {name: docs, dimension: 64, metric: cosine, index: hnsw, shards: 16}
+//
+// Parsing is strict: unknown keys, missing required keys, wrong types and out-of-range values
+// are rejected with "<file>:<line>: <field path>: <reason>", e.g.
+// "node.yaml:12: collections[0].dimension: must be in 1..4096". Cross-field rules: region ids
+// and names unique, this region listed in `regions` with the same id, a gRPC address for every
+// other region, `log.kind: memory` only with a single region (its log is not shared), the
+// collections valid as engine/core/collection.h defines and uniquely named.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <string>
+
+#include "engine/core/status.h"
+#include "engine/node/region_node.h"
+#include "engine/real/api/tls.h"
+
+namespace meridian::real::api {
+
+enum class LogKind { kMemory, kKafka };
+
+struct NodeConfig {
+  node::NodeOptions node;  // self, regions, collections and the engine's timing knobs
+  std::map<std::string, std::string> peer_grpc;  // region name -> gRPC address (other regions)
+  LogKind log_kind = LogKind::kKafka;
+  std::string kafka_bootstrap_servers;
+  bool kafka_create_topics = true;  // create this region's topics at start (idempotent)
+  size_t memory_log_max_bytes = size_t(1) << 30;
+  TlsFiles tls;
+  std::string tls_server_name;  // optional: name checked in peers' certificates
+  std::string grpc_listen;      // host:port
+  std::string http_listen;      // host:port; empty = no HTTP gateway
+  bool http_tls = false;
+  size_t http_threads = 8;
+  std::chrono::milliseconds peer_timeout{2000};
+  std::chrono::milliseconds shutdown_grace{5000};
+};
+
+// Parses `text`; `source` names it in messages (usually the file path).
+Result<NodeConfig> parse_node_config(const std::string& text, const std::string& source);
+// Reads and parses the file at `path`.
+Result<NodeConfig> load_node_config(const std::string& path);
+
+// "127.0.0.1:7001" -> ("127.0.0.1", 7001); invalid_argument if not host:port with port 0..65535.
+Status split_host_port(const std::string& address, std::string* host, int* port);
+
+}  // namespace meridian::real::api

@@ -1,0 +1,88 @@
+#include "engine/real/api/node_config.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace meridian::real::api {
+namespace {
+
+const char* kGood = R"(region: {name: us-east, id: 1}
+regions:
+  - {name: us-east, id: 1, grpc: 127.0.0.1:7001}
+  - {name: eu-west, id: 2, grpc: 127.0.0.1:7002}
+log: {kind: kafka, bootstrap_servers: 127.0.0.1:9092}
+tls: {ca: ca.pem, cert: node.pem, key: node.key}
+listen: {grpc: 127.0.0.1:7001, http: 127.0.0.1:8001}
+collections:
+  - {name: docs, dimension: 8, metric: cosine, index: hnsw, shards: 4}
+engine: {session_wait_ms: 200}
+)";
+
+std::string error_of(const std::string& text) {
+  Result<NodeConfig> c = parse_node_config(text, "node.yaml");
+  return c.is_ok() ? "ok" : c.status().message();
+}
+
+std::string replaced(std::string text, const std::string& from, const std::string& to) {
+  const size_t at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  return text.replace(at, from.size(), to);
+}
+
+TEST(NodeConfig, ParsesEveryField) {
+  Result<NodeConfig> c = parse_node_config(kGood, "node.yaml");
+  ASSERT_TRUE(c.is_ok()) << c.status().to_string();
+  EXPECT_EQ(c->node.self.name, "us-east");
+  EXPECT_EQ(c->node.self.id, 1);
+  ASSERT_EQ(c->node.regions.size(), 2u);
+  EXPECT_EQ(c->peer_grpc.at("eu-west"), "127.0.0.1:7002");
+  EXPECT_EQ(c->peer_grpc.count("us-east"), 0u);
+  EXPECT_EQ(c->log_kind, LogKind::kKafka);
+  EXPECT_EQ(c->kafka_bootstrap_servers, "127.0.0.1:9092");
+  EXPECT_EQ(c->tls.key, "node.key");
+  EXPECT_EQ(c->grpc_listen, "127.0.0.1:7001");
+  EXPECT_EQ(c->http_listen, "127.0.0.1:8001");
+  ASSERT_EQ(c->node.collections.size(), 1u);
+  EXPECT_EQ(c->node.collections[0].index.dimension, 8u);
+  EXPECT_EQ(c->node.collections[0].num_shards, 4u);
+  EXPECT_EQ(c->node.session_wait, 200 * env::kMillisecond);
+}
+
+TEST(NodeConfig, ErrorsNameTheLineAndTheField) {
+  EXPECT_EQ(error_of(replaced(kGood, "dimension: 8", "dimension: 0")),
+            "node.yaml:9: collections[0].dimension: must be an integer in 1..4096");
+  EXPECT_EQ(error_of(replaced(kGood, "metric: cosine", "metric: manhattan")),
+            "node.yaml:9: collections[0].metric: must be one of l2, ip, cosine");
+  EXPECT_EQ(error_of(replaced(kGood, "{name: eu-west, id: 2, grpc: 127.0.0.1:7002}",
+                              "{name: eu-west, id: 2}")),
+            "node.yaml:4: regions[1].grpc: missing (the gRPC address of that region's node)");
+  EXPECT_EQ(error_of(replaced(kGood, "tls: {ca: ca.pem, ", "tls: {")),
+            "node.yaml:6: tls.ca: missing");
+  EXPECT_EQ(error_of(replaced(kGood, "listen: {grpc", "listen: {grcp")),
+            "node.yaml:7: listen.grcp: unknown key (allowed: grpc, http, http_tls, "
+            "http_threads)");
+  EXPECT_EQ(error_of(replaced(kGood, "grpc: 127.0.0.1:7001, http", "grpc: nowhere, http")),
+            "node.yaml:7: listen.grpc: 'nowhere' is not host:port");
+  EXPECT_EQ(error_of(replaced(kGood, "{name: us-east, id: 1, grpc", "{name: us-east, id: 3, grpc")),
+            "node.yaml:3: regions[0].id: this region is listed with id 3 but region.id is 1");
+  EXPECT_EQ(
+      error_of(replaced(kGood, "kind: kafka, bootstrap_servers: 127.0.0.1:9092", "kind: memory")),
+      "node.yaml:5: log.kind: memory (the single-process mode) serves exactly one region; "
+      "`regions` lists 2");
+  EXPECT_EQ(error_of("region: [1, 2"),
+            "node.yaml:1: malformed YAML: end of sequence flow not found");
+  EXPECT_EQ(error_of(""), "node.yaml: the file is empty");
+}
+
+TEST(NodeConfig, MemoryModeWithOneRegion) {
+  std::string text = replaced(kGood, "  - {name: eu-west, id: 2, grpc: 127.0.0.1:7002}\n", "");
+  text = replaced(text, "kind: kafka, bootstrap_servers: 127.0.0.1:9092", "kind: memory");
+  Result<NodeConfig> c = parse_node_config(text, "node.yaml");
+  ASSERT_TRUE(c.is_ok()) << c.status().to_string();
+  EXPECT_EQ(c->log_kind, LogKind::kMemory);
+  EXPECT_TRUE(c->peer_grpc.empty());
+}
+
+}  // namespace
+}  // namespace meridian::real::api

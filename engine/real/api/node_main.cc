@@ -1,0 +1,171 @@
+// meridian-node: one region of a Meridian deployment (docs/api.md).
+//
+//   meridian-node --config node.yaml
+//
+// Starts the region node on an event loop thread over the configured log (Kafka, or the
+// in-memory single-process mode), serves gRPC with mutual TLS and the HTTP/JSON gateway, and
+// prints one line "meridian-node: ready ..." with the bound addresses once it accepts requests.
+// SIGTERM or SIGINT shut it down cleanly: the servers stop accepting and finish the calls in
+// flight, the loop runs until the accepted writes are durable (at most engine.shutdown_grace_ms),
+// then the process exits 0. Exit status 2: bad command line or config (the message names the
+// field); 1: a start-up failure (log, ports).
+#include <pthread.h>
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include "engine/node/region_node.h"
+#include "engine/real/api/grpc_client.h"
+#include "engine/real/api/grpc_server.h"
+#include "engine/real/api/http_gateway.h"
+#include "engine/real/api/node_config.h"
+#include "engine/real/api/node_service.h"
+#include "engine/real/event_loop.h"
+#include "engine/real/memory_log.h"
+#ifdef MERIDIAN_HAVE_KAFKA
+#include "engine/real/kafka/kafka_admin.h"
+#include "engine/real/kafka/kafka_log.h"
+#endif
+
+namespace meridian::real::api {
+namespace {
+
+int fail(int code, const std::string& message) {
+  std::cerr << "meridian-node: " << message << "\n";
+  return code;
+}
+
+Result<std::unique_ptr<env::Log>> open_log(EventLoop& loop, const NodeConfig& config) {
+  if (config.log_kind == LogKind::kMemory) {
+    return std::unique_ptr<env::Log>(
+        std::make_unique<MemoryLog>(loop, MemoryLogOptions{config.memory_log_max_bytes}));
+  }
+#ifdef MERIDIAN_HAVE_KAFKA
+  KafkaLogOptions options;
+  options.bootstrap_servers = config.kafka_bootstrap_servers;
+  options.client_id = "meridian-node-" + config.node.self.name;
+  if (config.kafka_create_topics) {
+    Status created = create_topics(options, region_topics(config.node.collections));
+    if (!created.is_ok()) return Status(created.code(), "creating topics: " + created.message());
+  }
+  Result<std::unique_ptr<KafkaLog>> log = KafkaLog::create(loop, options);
+  if (!log.is_ok()) return log.status();
+  return std::unique_ptr<env::Log>(std::move(log).value());
+#else
+  (void)loop;
+  return Status::unsupported("log.kind: kafka, but this binary was built without Kafka");
+#endif
+}
+
+// Runs the loop until the node has no accepted write left to make durable, or `grace` passes.
+void drain(EventLoop& loop, const node::RegionNode& node, std::chrono::milliseconds grace) {
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  while (std::chrono::steady_clock::now() < deadline) {
+    size_t pending = 0;
+    if (!loop.run_and_wait([&] { pending = node.pending_writes(); }) || pending == 0) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::cerr << "meridian-node: writes still pending after the shutdown grace period\n";
+}
+
+int run(const NodeConfig& config, const TlsPem& pem) {
+  // SIGINT and SIGTERM are blocked in every thread (threads inherit the mask, so this comes
+  // before any is created) and taken by sigwait below: no async-signal-safety concerns.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  EventLoop loop;
+  Result<std::unique_ptr<env::Log>> log = open_log(loop, config);
+  if (!log.is_ok()) return fail(1, "log: " + log.status().to_string());
+  GrpcPeers peers(loop, config.peer_grpc, pem, config.tls_server_name, config.peer_timeout);
+  node::RegionNode node(config.node, node::NodeEnv{loop, loop, loop, **log, peers});
+  if (Status s = node.start(); !s.is_ok()) return fail(2, "config: " + s.to_string());
+  NodeService service(loop, node);
+  std::thread loop_thread([&loop] { loop.run(); });
+  auto stop_loop = [&] {
+    loop.stop();
+    loop_thread.join();
+  };
+
+  GrpcServer grpc(service);
+  Result<int> grpc_port = grpc.start(config.grpc_listen, pem);
+  if (!grpc_port.is_ok()) {
+    stop_loop();
+    return fail(1, "listen.grpc: " + grpc_port.status().message());
+  }
+  HttpOptions http_options;
+  http_options.threads = config.http_threads;
+  http_options.tls = config.http_tls;
+  http_options.tls_files = config.tls;
+  HttpGateway http(service, http_options);
+  std::string http_host;
+  int http_port = 0;
+  if (!config.http_listen.empty()) {
+    Status s = split_host_port(config.http_listen, &http_host, &http_port);
+    Result<int> bound = s.is_ok() ? http.start(http_host, http_port) : Result<int>(s);
+    if (!bound.is_ok()) {
+      grpc.shutdown(std::chrono::milliseconds(0));
+      stop_loop();
+      return fail(1, "listen.http: " + bound.status().message());
+    }
+    http_port = *bound;
+  }
+  std::string grpc_host;
+  int unused = 0;
+  (void)split_host_port(config.grpc_listen, &grpc_host, &unused);
+  std::cout << "meridian-node: ready region=" << config.node.self.name
+            << " id=" << config.node.self.id << " grpc=" << grpc_host << ":" << *grpc_port
+            << " http="
+            << (config.http_listen.empty() ? "off" : http_host + ":" + std::to_string(http_port))
+            << " log=" << (config.log_kind == LogKind::kMemory ? "memory" : "kafka") << std::endl;
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  std::cerr << "meridian-node: " << (signal_number == SIGTERM ? "SIGTERM" : "SIGINT")
+            << ": shutting down\n";
+  http.stop();
+  grpc.shutdown(config.shutdown_grace);
+  drain(loop, node, config.shutdown_grace);
+  stop_loop();
+  std::cerr << "meridian-node: stopped\n";
+  return 0;
+}
+
+}  // namespace
+}  // namespace meridian::real::api
+
+int main(int argc, char** argv) {
+  using namespace meridian::real::api;
+  CLI::App app{
+      "meridian-node: one region of a Meridian deployment: the region node over Kafka (or the "
+      "in-memory single-process log), gRPC with mutual TLS and an HTTP/JSON gateway.\n"
+      "Config file format and API: docs/api.md. SIGTERM/SIGINT shut down cleanly (exit 0)."};
+  std::string config_path;
+  bool check_only = false;
+  app.add_option("-c,--config", config_path, "YAML config file")->required();
+  app.add_flag("--check-config", check_only, "validate the config and TLS files, then exit");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help exits 0; a bad command line exits 2, like a bad config.
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+
+  meridian::Result<NodeConfig> config = load_node_config(config_path);
+  if (!config.is_ok()) return fail(2, "config error: " + config.status().message());
+  meridian::Result<TlsPem> pem = load_tls(config->tls);
+  if (!pem.is_ok()) return fail(2, "config error: " + pem.status().message());
+  if (check_only) {
+    std::cout << "meridian-node: config ok: " << config_path << "\n";
+    return 0;
+  }
+  return run(*config, *pem);
+}

@@ -1,0 +1,156 @@
+// NodeService: the data plane's operations in engine types, shared by the gRPC service and the
+// HTTP gateway so that both front ends have the same semantics (docs/api.md).
+//
+// Each operation (1) validates the request without touching the node (configuration is copied
+// at construction and immutable, so validation is thread-safe), (2) hops onto the node's event
+// loop with EventLoop::post, where it calls RegionNode, and (3) hands the answer to `done`.
+// Server threads never touch the RegionNode themselves: the engine is single-threaded.
+//
+// `done` runs exactly once: on the loop thread, or on the calling thread when the request is
+// rejected before the hop (invalid, unknown collection) or the loop has stopped. It must not
+// block for long (it runs on the engine's thread). The *_sync variants wait for the answer (for
+// thread-per-request servers such as the HTTP gateway) for at most `call_timeout`, and answer
+// unavailable if the loop stops or the time runs out.
+//
+// Validation beyond the engine's own (engine/core/mutation.h limits, dimension, finiteness):
+// session tokens must name shards of the collection and regions of the deployment (at most
+// kMaxSessionEntries entries); bounded reads need max_staleness in 1 ms..1 day; k in
+// 1..kMaxSearchK; a tag is 1..kMaxStringBytes bytes.
+//
+// REQUIRES: the loop and the node outlive the service and every call in flight; the node is
+// started. Construct on the loop thread or before the loop runs.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/core/collection.h"
+#include "engine/core/status.h"
+#include "engine/node/region_node.h"
+#include "engine/node/requests.h"
+#include "engine/real/event_loop.h"
+
+namespace meridian::real::api {
+
+inline constexpr size_t kMaxSessionEntries = 65536;
+inline constexpr env::TimeNs kMaxBoundedStaleness = 86'400 * env::kSecond;
+
+struct OriginStaleness {
+  std::string region;
+  RegionId id = 0;
+  env::TimeNs staleness = 0;
+};
+
+struct WriteResult {
+  node::WriteResponse response;  // response.status says whether the write was acknowledged
+  node::SessionToken session;    // the request's token, plus this write when acknowledged
+};
+
+struct SearchResult {
+  node::SearchResponse response;
+  // Per origin, as this region saw it when the search ran here; empty when forwarded.
+  std::vector<OriginStaleness> per_origin;
+  // What was met: kSession if requested and satisfied, kBounded if requested and
+  // response.staleness <= max_staleness, else kEventual.
+  node::Consistency guarantee_met = node::Consistency::kEventual;
+};
+
+struct OriginProgress {
+  RegionId origin = 0;
+  std::string region;
+  uint64_t frontier = 0;
+  uint64_t max_sequence = 0;
+  uint64_t consumed_offset = 0;
+  uint64_t end_offset = 0;
+  uint64_t backlog() const {
+    return end_offset > consumed_offset ? end_offset - consumed_offset : 0;
+  }
+};
+
+struct ShardStatus {
+  uint32_t shard = 0;
+  uint64_t live_vectors = 0;
+  uint64_t writes_accepted_here = 0;
+  std::vector<OriginProgress> origins;  // in the deployment's region order
+};
+
+struct CollectionStatus {
+  CollectionConfig config;
+  uint64_t live_vectors = 0;
+  std::vector<ShardStatus> shards;
+};
+
+struct NodeStatus {
+  node::RegionInfo self;
+  bool recovered = false;  // RegionNode::recovered(): writes are accepted
+  env::TimeNs max_staleness = 0;
+  std::vector<OriginStaleness> staleness;  // every region, including this one (0)
+  uint64_t pending_writes = 0;
+  node::NodeCounters counters;
+  std::vector<CollectionStatus> collections;  // in name order
+};
+
+// "<shard>:<origin>:<sequence>" entries joined by ',' (the HTTP form of a token); "" if empty.
+std::string encode_session_token(const node::SessionToken& token);
+// Inverse of encode_session_token; invalid_argument naming the bad entry.
+Result<node::SessionToken> parse_session_token(std::string_view text);
+// `into` extended with every entry of `more` (per key, the higher sequence).
+void merge_session_token(node::SessionToken& into, const node::SessionToken& more);
+
+class NodeService {
+ public:
+  NodeService(EventLoop& loop, node::RegionNode& node,
+              std::chrono::milliseconds call_timeout = std::chrono::seconds(30));
+  NodeService(const NodeService&) = delete;
+  NodeService& operator=(const NodeService&) = delete;
+
+  // Upsert, delete or patch (request.op). `session` is the client's token so far.
+  void write(node::WriteRequest request, node::SessionToken session,
+             std::function<void(WriteResult)> done);
+  void search(node::SearchRequest request, std::function<void(SearchResult)> done);
+  // The live vector `id` as this region's replica sees it; not_found if there is none.
+  void get(std::string collection, std::string id, std::function<void(Result<VectorView>)> done);
+  void status(std::function<void(NodeStatus)> done);
+  // Runs nothing on the node: ok once the loop has run a task (a liveness probe).
+  void ping(std::function<void(Status)> done);
+
+  WriteResult write_sync(node::WriteRequest request, node::SessionToken session);
+  SearchResult search_sync(node::SearchRequest request);
+  Result<VectorView> get_sync(std::string collection, std::string id);
+  Result<NodeStatus> status_sync();
+  Status ping_sync(std::chrono::milliseconds timeout);
+
+  // Thread-safe checks done before the hop (exposed for tests and front ends).
+  Status check_write(const node::WriteRequest& request, const node::SessionToken& session) const;
+  Status check_search(const node::SearchRequest& request) const;
+
+  // nullptr if no such collection.
+  const CollectionConfig* collection(const std::string& name) const;
+  const node::RegionInfo& self() const { return self_; }
+  const std::vector<node::RegionInfo>& regions() const { return regions_; }
+
+ private:
+  Status check_session(const CollectionConfig& config, const node::SessionToken& token) const;
+  // Posts `fn` to the loop, or returns false if the loop has stopped.
+  bool hop(std::function<void()> fn);
+  NodeStatus snapshot() const;  // loop thread
+  // Waits for an async call's answer; `fallback` if the loop stops or call_timeout passes.
+  template <typename T>
+  T wait_for(const std::function<void(std::function<void(T)>)>& start, T fallback,
+             std::chrono::milliseconds timeout);
+
+  EventLoop& loop_;
+  node::RegionNode& node_;
+  const std::chrono::milliseconds call_timeout_;
+  const node::RegionInfo self_;
+  const std::vector<node::RegionInfo> regions_;
+  const std::map<std::string, CollectionConfig> configs_;
+};
+
+}  // namespace meridian::real::api

@@ -1,0 +1,92 @@
+#include "engine/real/api/node_service.h"
+
+#include <gtest/gtest.h>
+
+#include "engine/real/api/api_test_fixture.h"
+
+namespace meridian::real::api {
+namespace {
+
+using testing::ApiTest;
+
+TEST(SessionToken, EncodesParsesAndMerges) {
+  Result<node::SessionToken> token = parse_session_token("3:1:7,0:2:1,3:1:5");
+  ASSERT_TRUE(token.is_ok());
+  EXPECT_EQ(encode_session_token(*token), "0:2:1,3:1:7");
+  Result<node::SessionToken> more = parse_session_token("3:1:9,1:1:1");
+  ASSERT_TRUE(more.is_ok());
+  merge_session_token(*token, *more);
+  EXPECT_EQ(encode_session_token(*token), "0:2:1,1:1:1,3:1:9");
+  EXPECT_EQ(encode_session_token(*parse_session_token("")), "");
+  for (const char* bad : {"1:2", "a:1:1", "1:1:1,", "1:70000:1", "1:1:1:1", "-1:1:1"}) {
+    EXPECT_FALSE(parse_session_token(bad).is_ok()) << bad;
+  }
+}
+
+TEST_F(ApiTest, ServiceValidatesBeforeTheLoopHop) {
+  node::SearchRequest search;
+  search.collection = "docs";
+  search.query = {1, 2, 3, 4};
+  EXPECT_TRUE(service_->check_search(search).is_ok());
+  search.k = 0;
+  EXPECT_EQ(service_->check_search(search).code(), StatusCode::kInvalidArgument);
+  search.k = 10;
+  search.consistency = node::Consistency::kBounded;
+  EXPECT_EQ(service_->check_search(search).code(), StatusCode::kInvalidArgument);
+  search.max_staleness = 5 * env::kSecond;
+  EXPECT_TRUE(service_->check_search(search).is_ok());
+  search.consistency = static_cast<node::Consistency>(9);
+  EXPECT_EQ(service_->check_search(search).code(), StatusCode::kInvalidArgument);
+  search.consistency = node::Consistency::kSession;
+  search.session = *parse_session_token("0:2:1");  // region 2 is not in this deployment
+  EXPECT_EQ(service_->check_search(search).code(), StatusCode::kInvalidArgument);
+
+  node::WriteRequest write;
+  write.collection = "docs";
+  write.vector_id = "a";
+  write.embedding = {1, 2, 3, 4};
+  EXPECT_TRUE(service_->check_write(write, {}).is_ok());
+  write.payload.tags.insert(std::string(kMaxStringBytes + 1, 't'));
+  EXPECT_EQ(service_->check_write(write, {}).code(), StatusCode::kTooLarge);
+}
+
+TEST_F(ApiTest, ServiceWriteExtendsTheSessionAndSearchReportsWhatWasMet) {
+  node::SessionToken session;
+  for (const char* id : {"a", "b", "c"}) {
+    node::WriteRequest write;
+    write.collection = "docs";
+    write.vector_id = id;
+    write.embedding = {1, 2, 3, 4};
+    WriteResult r = service_->write_sync(write, session);
+    ASSERT_TRUE(r.response.status.is_ok()) << r.response.status.to_string();
+    session = r.session;
+  }
+  size_t entries = 0;
+  for (const auto& [key, sequence] : session.entries()) entries += sequence;
+  EXPECT_EQ(entries, 3u);  // every write is in the token
+  node::SearchRequest search;
+  search.collection = "docs";
+  search.query = {1, 2, 3, 4};
+  search.consistency = node::Consistency::kSession;
+  search.session = session;
+  SearchResult r = service_->search_sync(search);
+  ASSERT_TRUE(r.response.status.is_ok());
+  EXPECT_EQ(r.response.hits.size(), 3u);
+  EXPECT_EQ(r.guarantee_met, node::Consistency::kSession);
+  ASSERT_EQ(r.per_origin.size(), 1u);
+  EXPECT_EQ(r.per_origin[0].staleness, 0);
+}
+
+TEST_F(ApiTest, ServiceAnswersUnavailableOnceTheLoopHasStopped) {
+  loop_->stop();
+  loop_thread_.join();
+  node::WriteRequest write;
+  write.collection = "docs";
+  write.vector_id = "a";
+  write.embedding = {1, 2, 3, 4};
+  EXPECT_EQ(service_->write_sync(write, {}).response.status.code(), StatusCode::kUnavailable);
+  EXPECT_EQ(service_->ping_sync(std::chrono::milliseconds(100)).code(), StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace meridian::real::api
