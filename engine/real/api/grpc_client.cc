@@ -64,4 +64,41 @@ void GrpcPeers::forward_search(const std::string& region, const node::SearchRequ
       });
 }
 
+void GrpcPeers::fetch_shard_delta(const std::string& region, const node::ShardDeltaRequest& request,
+                                  std::function<void(node::ShardDeltaResponse)> done) {
+  auto stub = stubs_.find(region);
+  if (stub == stubs_.end()) {
+    loop_.post([done = std::move(done), region] {
+      node::ShardDeltaResponse r;
+      r.status = Status::unavailable("no gRPC address configured for region '" + region + "'");
+      done(std::move(r));
+    });
+    return;
+  }
+  struct Call {
+    grpc::ClientContext context;
+    v1::ShardDeltaRequest request;
+    v1::ShardDeltaResponse response;
+  };
+  auto call = std::make_shared<Call>();
+  call->context.set_deadline(std::chrono::system_clock::now() + 10 * timeout_);
+  call->request.set_collection(request.collection);
+  call->request.set_shard(request.shard);
+  call->request.set_signature(request.signature);
+  stub->second->async()->FetchShardDelta(
+      &call->context, &call->request, &call->response,
+      [loop = &loop_, call, region, done = std::move(done)](grpc::Status status) mutable {
+        node::ShardDeltaResponse r;
+        r.served_by = region;
+        if (status.ok()) {
+          r.delta = std::move(*call->response.mutable_delta());
+          r.digest_root = call->response.digest_root();
+          r.snapshot_bytes = call->response.snapshot_bytes();
+        } else {
+          r.status = from_grpc(status);
+        }
+        loop->post([done = std::move(done), r = std::move(r)]() mutable { done(std::move(r)); });
+      });
+}
+
 }  // namespace meridian::real::api

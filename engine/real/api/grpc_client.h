@@ -36,6 +36,9 @@ class GrpcPeers final : public node::Peers {
             std::string server_name, std::chrono::milliseconds timeout);
   void forward_search(const std::string& region, const node::SearchRequest& request,
                       std::function<void(node::SearchResponse)> done) override;
+  // FetchShardDelta, with a longer deadline (a delta can be megabytes): 10 x timeout.
+  void fetch_shard_delta(const std::string& region, const node::ShardDeltaRequest& request,
+                         std::function<void(node::ShardDeltaResponse)> done) override;
 
  private:
   EventLoop& loop_;

@@ -80,6 +80,23 @@ class GrpcServer::Service final : public v1::Meridian::CallbackService {
     return reactor;
   }
 
+  grpc::ServerUnaryReactor* FetchShardDelta(grpc::CallbackServerContext* ctx,
+                                            const v1::ShardDeltaRequest* request,
+                                            v1::ShardDeltaResponse* response) override {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    node::ShardDeltaRequest r{request->collection(), request->shard(), request->signature()};
+    node_.shard_delta(std::move(r), [reactor, response](node::ShardDeltaResponse answer) {
+      if (answer.status.is_ok()) {
+        response->set_delta(std::move(answer.delta));
+        response->set_digest_root(answer.digest_root);
+        response->set_snapshot_bytes(answer.snapshot_bytes);
+        response->set_served_by(answer.served_by);
+      }
+      reactor->Finish(to_grpc(answer.status));
+    });
+    return reactor;
+  }
+
  private:
   template <typename Request>
   grpc::ServerUnaryReactor* write(grpc::CallbackServerContext* ctx, const Request& request,

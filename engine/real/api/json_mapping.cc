@@ -246,6 +246,13 @@ json to_json(const SearchResult& result) {
 
 json to_json(const NodeStatus& s) {
   const node::NodeCounters& c = s.counters;
+  json alerts = json::array();
+  for (const node::RegionNode::LagAlert& a : s.lag_alerts) {
+    alerts.push_back({{"collection", a.collection},
+                      {"origin", a.origin},
+                      {"shard", a.shard},
+                      {"behind_ms", a.behind_for / env::kMillisecond}});
+  }
   json collections = json::array();
   for (const CollectionStatus& cs : s.collections) {
     json shards = json::array();
@@ -290,7 +297,18 @@ json to_json(const NodeStatus& s) {
                 {"searches_forwarded", c.searches_forwarded},
                 {"searches_stale", c.searches_stale},
                 {"session_waits", c.session_waits},
-                {"writes_refused_recovering", c.writes_refused_recovering}}},
+                {"writes_refused_recovering", c.writes_refused_recovering},
+                {"checkpoints_written", c.checkpoints_written},
+                {"checkpoint_failures", c.checkpoint_failures},
+                {"segments_loaded", c.segments_loaded},
+                {"segments_rejected", c.segments_rejected},
+                {"manifests_rejected", c.manifests_rejected},
+                {"catch_ups_installed", c.catch_ups_installed},
+                {"catch_up_failures", c.catch_up_failures},
+                {"catch_up_bytes", c.catch_up_bytes},
+                {"catch_up_full_bytes", c.catch_up_full_bytes},
+                {"shard_deltas_served", c.shard_deltas_served}}},
+              {"lag_alerts", std::move(alerts)},
               {"collections", std::move(collections)}};
 }
 

@@ -196,7 +196,8 @@ void read_engine(const Reader& r, const YAML::Node& root, NodeConfig* config) {
   r.map(e, "engine",
         {"session_wait_ms", "heartbeat_interval_ms", "stale_after_ms", "staleness_margin_ms",
          "max_pending_writes", "write_timeout_ms", "peer_timeout_ms", "shutdown_grace_ms",
-         "fresh_deployment"});
+         "fresh_deployment", "checkpoint_interval_ms", "anti_entropy_interval_ms",
+         "catch_up_after_ms", "lag_alert_after_ms"});
   auto ms = [&](const char* key, env::TimeNs* out, uint64_t lo, uint64_t hi) {
     if (e[key].IsDefined()) {
       *out = env::TimeNs(r.uint(e[key], std::string("engine.") + key, lo, hi)) * env::kMillisecond;
@@ -208,6 +209,10 @@ void read_engine(const Reader& r, const YAML::Node& root, NodeConfig* config) {
   ms("stale_after_ms", &o.stale_after, 1, 86'400'000);
   ms("staleness_margin_ms", &o.staleness_margin, 0, 60'000);
   ms("write_timeout_ms", &o.producer.write_timeout, 1, 600'000);
+  ms("checkpoint_interval_ms", &o.checkpoint_interval, 0, 86'400'000);
+  ms("anti_entropy_interval_ms", &o.anti_entropy_interval, 1, 3'600'000);
+  ms("catch_up_after_ms", &o.catch_up_after, 0, 86'400'000);
+  ms("lag_alert_after_ms", &o.lag_alert_after, 1, 86'400'000);
   if (e["fresh_deployment"].IsDefined()) {
     o.fresh_deployment = r.boolean(e["fresh_deployment"], "engine.fresh_deployment");
   }
@@ -227,7 +232,8 @@ void read_engine(const Reader& r, const YAML::Node& root, NodeConfig* config) {
 
 NodeConfig read_config(const Reader& r, const YAML::Node& root, const std::string& config_dir) {
   if (!root.IsDefined() || root.IsNull()) r.fail(root, "", "the file is empty");
-  r.map(root, "", {"region", "regions", "log", "tls", "listen", "collections", "engine"});
+  r.map(root, "",
+        {"region", "regions", "log", "tls", "listen", "collections", "engine", "data_dir"});
   NodeConfig config;
   read_regions(r, root, &config);
 
@@ -255,6 +261,14 @@ NodeConfig read_config(const Reader& r, const YAML::Node& root, const std::strin
     }
   } else {
     r.fail(kind, "log.kind", "must be kafka or memory");
+  }
+
+  if (root["data_dir"].IsDefined()) {
+    if (config.log_kind == LogKind::kMemory) {
+      // Checkpoints record log positions; the in-memory log starts empty with every process.
+      r.fail(root["data_dir"], "data_dir", "needs log.kind: kafka (the memory log is not durable)");
+    }
+    config.data_dir = resolve(r.str(root["data_dir"], "data_dir"), config_dir);
   }
 
   const YAML::Node tls = r.required(root, "", "tls");

@@ -9,6 +9,7 @@
 //   listen: {grpc: 127.0.0.1:7001, http: 127.0.0.1:8001}
 //   collections:
 //     - {name: docs, dimension: 64, metric: cosine, index: hnsw, shards: 16}
+//   data_dir: /var/lib/meridian/us-east   # optional: checkpoints (segments + manifest)
 //
 // Parsing is strict: unknown keys, missing required keys, wrong types and out-of-range values
 // are rejected with "<file>:<line>: <field path>: <reason>", e.g.
@@ -35,6 +36,9 @@ struct NodeConfig {
   std::map<std::string, std::string> peer_grpc;  // region name -> gRPC address (other regions)
   LogKind log_kind = LogKind::kKafka;
   std::string kafka_bootstrap_servers;
+  // Checkpoint directory (segment files and manifests); empty = no checkpoints, a restart
+  // replays every log from offset 0.
+  std::string data_dir;
   bool kafka_create_topics = true;  // create this region's topics at start (idempotent)
   size_t memory_log_max_bytes = size_t(1) << 30;
   TlsFiles tls;

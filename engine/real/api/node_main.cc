@@ -27,6 +27,7 @@
 #include "engine/real/api/node_service.h"
 #include "engine/real/event_loop.h"
 #include "engine/real/memory_log.h"
+#include "engine/real/posix_files.h"
 #ifdef MERIDIAN_HAVE_KAFKA
 #include "engine/real/kafka/kafka_admin.h"
 #include "engine/real/kafka/kafka_log.h"
@@ -55,12 +56,34 @@ Result<std::unique_ptr<env::Log>> open_log(EventLoop& loop, const NodeConfig& co
   }
   Result<std::unique_ptr<KafkaLog>> log = KafkaLog::create(loop, options);
   if (!log.is_ok()) return log.status();
+  // RegionNode::start() reads this region's end offsets to continue its sequences after an
+  // earlier incarnation's: they must be exact before it runs, not the background refresh's.
+  std::vector<std::pair<std::string, uint32_t>> own;
+  for (const CollectionConfig& c : config.node.collections) {
+    for (uint32_t s = 0; s < c.num_shards; ++s) own.emplace_back(node::wal_topic(c.name), s);
+  }
+  if (Status s = (*log)->load_end_offsets(own, std::chrono::seconds(30)); !s.is_ok()) {
+    return Status(s.code(), "reading this region's end offsets: " + s.message());
+  }
   return std::unique_ptr<env::Log>(std::move(log).value());
 #else
   (void)loop;
   return Status::unsupported("log.kind: kafka, but this binary was built without Kafka");
 #endif
 }
+
+// Reports what the node detects and refuses (corrupt records, rejected checkpoint files, failed
+// catch-ups) on stderr: an operator must see them.
+class StderrObserver final : public node::NodeObserver {
+ public:
+  void on_corrupt_record(const env::LogRecord& record, const Status& why) override {
+    std::cerr << "meridian-node: record " << record.topic << "/" << record.partition << "@"
+              << record.offset << " rejected: " << why.to_string() << "\n";
+  }
+  void on_durability_problem(const std::string& what) override {
+    std::cerr << "meridian-node: " << what << "\n";
+  }
+};
 
 // Runs the loop until the node has no accepted write left to make durable, or `grace` passes.
 void drain(EventLoop& loop, const node::RegionNode& node, std::chrono::milliseconds grace) {
@@ -86,7 +109,15 @@ int run(const NodeConfig& config, const TlsPem& pem) {
   Result<std::unique_ptr<env::Log>> log = open_log(loop, config);
   if (!log.is_ok()) return fail(1, "log: " + log.status().to_string());
   GrpcPeers peers(loop, config.peer_grpc, pem, config.tls_server_name, config.peer_timeout);
-  node::RegionNode node(config.node, node::NodeEnv{loop, loop, loop, **log, peers});
+  std::unique_ptr<PosixFiles> files;
+  if (!config.data_dir.empty()) {
+    Result<std::unique_ptr<PosixFiles>> opened = PosixFiles::open(loop, config.data_dir);
+    if (!opened.is_ok()) return fail(1, "data_dir: " + opened.status().message());
+    files = std::move(opened).value();
+  }
+  node::RegionNode node(config.node, node::NodeEnv{loop, loop, loop, **log, peers, files.get()});
+  StderrObserver observer;
+  node.set_observer(&observer);
   if (Status s = node.start(); !s.is_ok()) return fail(2, "config: " + s.to_string());
   NodeService service(loop, node);
   std::thread loop_thread([&loop] { loop.run(); });

@@ -100,6 +100,20 @@ const CollectionConfig* NodeService::collection(const std::string& name) const {
   return it == configs_.end() ? nullptr : &it->second;
 }
 
+void NodeService::shard_delta(node::ShardDeltaRequest request,
+                              std::function<void(node::ShardDeltaResponse)> done) {
+  auto shared_done =
+      std::make_shared<std::function<void(node::ShardDeltaResponse)>>(std::move(done));
+  const bool posted = hop([this, request = std::move(request), shared_done] {
+    (*shared_done)(node_.serve_shard_delta(request));
+  });
+  if (!posted) {
+    node::ShardDeltaResponse failed;
+    failed.status = loop_stopped();
+    (*shared_done)(std::move(failed));
+  }
+}
+
 bool NodeService::hop(std::function<void()> fn) {
   if (loop_.stopped()) return false;
   loop_.post(std::move(fn));
@@ -293,6 +307,7 @@ NodeStatus NodeService::snapshot() const {
   }
   s.pending_writes = node_.pending_writes();
   s.counters = node_.counters();
+  s.lag_alerts = node_.lag_alerts();
   std::map<std::tuple<std::string, RegionId, uint32_t>, node::RegionNode::ShardLag> lags;
   for (const node::RegionNode::ShardLag& lag : node_.replication_lag()) {
     lags[{lag.collection, lag.origin, lag.shard}] = lag;

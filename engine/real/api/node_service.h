@@ -93,6 +93,7 @@ struct NodeStatus {
   std::vector<OriginStaleness> staleness;  // every region, including this one (0)
   uint64_t pending_writes = 0;
   node::NodeCounters counters;
+  std::vector<node::RegionNode::LagAlert> lag_alerts;
   std::vector<CollectionStatus> collections;  // in name order
 };
 
@@ -117,6 +118,9 @@ class NodeService {
   // The live vector `id` as this region's replica sees it; not_found if there is none.
   void get(std::string collection, std::string id, std::function<void(Result<VectorView>)> done);
   void status(std::function<void(NodeStatus)> done);
+  // A peer's delta catch-up request (RegionNode::serve_shard_delta on the loop).
+  void shard_delta(node::ShardDeltaRequest request,
+                   std::function<void(node::ShardDeltaResponse)> done);
   // Runs nothing on the node: ok once the loop has run a task (a liveness probe).
   void ping(std::function<void(Status)> done);
 

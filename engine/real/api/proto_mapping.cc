@@ -198,7 +198,24 @@ void to_proto(const NodeStatus& in, v1::NodeStatusResponse* out) {
   c->set_searches_forwarded(in.counters.searches_forwarded);
   c->set_searches_stale(in.counters.searches_stale);
   c->set_session_waits(in.counters.session_waits);
+  for (const node::RegionNode::LagAlert& a : in.lag_alerts) {
+    v1::LagAlert* alert = out->add_lag_alerts();
+    alert->set_collection(a.collection);
+    alert->set_origin(a.origin);
+    alert->set_shard(a.shard);
+    alert->set_behind_ms(uint64_t(a.behind_for / env::kMillisecond));
+  }
   c->set_writes_refused_recovering(in.counters.writes_refused_recovering);
+  c->set_checkpoints_written(in.counters.checkpoints_written);
+  c->set_checkpoint_failures(in.counters.checkpoint_failures);
+  c->set_segments_loaded(in.counters.segments_loaded);
+  c->set_segments_rejected(in.counters.segments_rejected);
+  c->set_manifests_rejected(in.counters.manifests_rejected);
+  c->set_catch_ups_installed(in.counters.catch_ups_installed);
+  c->set_catch_up_failures(in.counters.catch_up_failures);
+  c->set_catch_up_bytes(in.counters.catch_up_bytes);
+  c->set_catch_up_full_bytes(in.counters.catch_up_full_bytes);
+  c->set_shard_deltas_served(in.counters.shard_deltas_served);
   out->set_recovered(in.recovered);
   for (const CollectionStatus& cs : in.collections) {
     v1::CollectionStatus* pc = out->add_collections();
