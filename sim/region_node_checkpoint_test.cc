@@ -1,5 +1,6 @@
 // Region node checkpoints on the simulator's files: snapshots of changed shards plus a
 // manifest of log positions, loaded at restart; damaged files are detected and never loaded.
+#include "engine/core/segment_file.h"
 #include "sim/region_node_test_fixture.h"
 
 namespace meridian::sim::node_test {
@@ -91,6 +92,39 @@ TEST(RegionNodeCheckpoint, CrashDuringACheckpointTearsItAndTheOlderOneIsUsed) {
   w.run_for(2 * kSecond);
   EXPECT_EQ(w.node(0).collection(kColl)->live_count(), 60u);
   EXPECT_TRUE(w.node(0).collection(kColl)->same_state_as(*w.node(1).collection(kColl)));
+}
+
+}  // namespace
+}  // namespace meridian::sim::node_test
+
+namespace meridian::sim::node_test {
+namespace {
+
+TEST(RegionNodeCheckpoint, WritesArePacedByTheIoBudget) {
+  // One shard's snapshot is a few KB here; at 1 KB/s the burst covers only the first one, so
+  // the others are paced: the checkpoint completes seconds, not milliseconds, after it starts.
+  Nodes w(1, [](node::NodeOptions& o) {
+    o.checkpoint_interval = 1 * kSecond;
+    o.checkpoint_bytes_per_s = 1024;
+  });
+  for (int i = 0; i < 200; ++i) w.write(0, upsert("v" + std::to_string(i), float(i)));
+  w.run_for(1200 * kMillisecond);  // the first checkpoint has started
+  EXPECT_EQ(w.node(0).counters().checkpoints_written, 0u);
+  uint64_t total = 0;
+  for (uint32_t s = 0; s < kShards; ++s) {
+    SegmentHeader h;
+    h.collection = kColl;
+    h.shard_index = s;
+    h.num_shards = kShards;
+    h.dimension = kDim;
+    total += write_snapshot_segment(h, w.node(0).collection(kColl)->shard(s)).size();
+  }
+  ASSERT_GT(total, 4096u);
+  // Everything beyond the one-second burst waits for the budget.
+  w.run_for(TimeNs(double(total - 1024) / 1024 * 0.8 * double(kSecond)));
+  EXPECT_EQ(w.node(0).counters().checkpoints_written, 0u) << total << " bytes";
+  w.run_for(TimeNs(double(total) / 1024 * double(kSecond)));
+  EXPECT_GE(w.node(0).counters().checkpoints_written, 1u);
 }
 
 }  // namespace

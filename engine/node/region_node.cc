@@ -27,7 +27,9 @@ const char* consistency_name(Consistency c) {
 }
 
 RegionNode::RegionNode(NodeOptions options, NodeEnv env)
-    : options_(std::move(options)), env_(env) {}
+    : options_(std::move(options)),
+      env_(env),
+      checkpoint_budget_(options_.checkpoint_bytes_per_s, options_.checkpoint_bytes_per_s) {}
 
 RegionNode::~RegionNode() = default;
 

@@ -45,6 +45,7 @@
 #include "engine/node/node_env.h"
 #include "engine/node/requests.h"
 #include "engine/node/shard_producer.h"
+#include "engine/node/token_bucket.h"
 
 namespace meridian::node {
 
@@ -74,6 +75,10 @@ struct NodeOptions {
   // never). A restart then loads the newest complete checkpoint and replays the logs from the
   // positions it records instead of from offset 0.
   env::TimeNs checkpoint_interval = 10 * env::kSecond;
+  // I/O budget of checkpoint writes (a token bucket with one second of burst): shards are
+  // encoded and written one at a time, paced to this rate, yielding to requests in between, so
+  // a checkpoint stays off the query path. 0 = unlimited.
+  double checkpoint_bytes_per_s = 64.0 * 1024 * 1024;
   // Anti-entropy (catch_up.cc): every anti_entropy_interval the node compares each shard's
   // version vector with the sequences the origins' heartbeats claim. A shard that has stayed
   // behind for catch_up_after with nothing left to read in the local log (e.g. the records it
@@ -201,6 +206,7 @@ class RegionNode {
   // collections and returns the positions to resume from (empty: from offset 0).
   Positions recover_from_files();
   void checkpoint();
+  void checkpoint_step(uint64_t checkpoint);
   void on_segment_written(uint64_t checkpoint, Status status);
   void on_manifest_written(uint64_t checkpoint, Status status);
   void remove_unreferenced_files();
@@ -260,12 +266,15 @@ class RegionNode {
   struct PendingCheckpoint {
     CheckpointManifest manifest;
     std::map<std::pair<std::string, uint32_t>, VersionVector> taken_at;  // new segments only
+    std::vector<std::pair<std::string, uint32_t>> to_write;              // changed shards
+    size_t next = 0;                                                     // into to_write
     size_t writes_left = 0;
     bool failed = false;
   };
   std::unique_ptr<PendingCheckpoint> pending_checkpoint_;
   std::map<std::pair<std::string, uint32_t>, VersionVector> checkpointed_vv_;
   uint64_t next_checkpoint_ = 1;
+  TokenBucket checkpoint_budget_;
   // Per origin: the highest sequence its heartbeats claimed, per (collection in name order,
   // shard); since when each (collection, origin, shard) has been behind it; shards with a
   // catch-up in flight; catch-up attempts per shard (rotates through the peers).

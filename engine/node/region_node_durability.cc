@@ -117,14 +117,14 @@ void RegionNode::checkpoint() {
   if (pending_checkpoint_ != nullptr) return;  // the previous one is still being written
   auto pending = std::make_unique<PendingCheckpoint>();
   const uint64_t n = next_checkpoint_++;
+  // Positions now; each shard is encoded later, in its own step, so its segment may hold more
+  // than the positions say. That is harmless: replaying what a segment holds is a no-op.
   pending->manifest.checkpoint = n;
   pending->manifest.hlc = clock_.last();
   pending->manifest.positions = consumed_;
   pending->manifest.segments = durable_checkpoint_.segments;
-  std::vector<std::pair<std::string, std::string>> writes;
   for (const auto& [name, state] : collections_) {
-    const CollectionConfig& config = state->collection->config();
-    for (uint32_t s = 0; s < config.num_shards; ++s) {
+    for (uint32_t s = 0; s < state->collection->config().num_shards; ++s) {
       const ShardReplica& replica = state->collection->shard(s);
       auto done = checkpointed_vv_.find({name, s});
       if (done != checkpointed_vv_.end() && done->second == replica.version_vector()) continue;
@@ -132,25 +132,43 @@ void RegionNode::checkpoint() {
           replica.version_vector() == VersionVector()) {
         continue;  // empty and never written: nothing to keep
       }
-      const std::string file = segment_file_name(name, s, n);
-      writes.emplace_back(file, write_snapshot_segment(snapshot_header(config, s), replica));
-      pending->manifest.segments[{name, s}] = file;
-      pending->taken_at[{name, s}] = replica.version_vector();
+      pending->to_write.emplace_back(name, s);
     }
   }
-  if (writes.empty() && pending->manifest.positions == durable_checkpoint_.positions) return;
-  pending->writes_left = writes.size();
-  pending_checkpoint_ = std::move(pending);
-  if (writes.empty()) {
-    on_segment_written(n, Status::ok());  // positions moved only: write the manifest
+  if (pending->to_write.empty() && pending->manifest.positions == durable_checkpoint_.positions) {
     return;
   }
-  ++pending_checkpoint_->writes_left;  // held until every write is issued
-  for (auto& [file, bytes] : writes) {
+  pending->writes_left = 1;  // held until every segment write is issued
+  pending_checkpoint_ = std::move(pending);
+  checkpoint_step(n);
+}
+
+void RegionNode::checkpoint_step(uint64_t n) {
+  PendingCheckpoint* p = pending_checkpoint_.get();
+  if (p == nullptr || p->manifest.checkpoint != n) return;
+  if (p->next == p->to_write.size()) {
+    on_segment_written(n, Status::ok());  // releases the hold: the manifest follows
+    return;
+  }
+  const auto [name, s] = p->to_write[p->next++];
+  const Collection& collection = *find(name)->collection;
+  const ShardReplica& replica = collection.shard(s);
+  std::string bytes = write_snapshot_segment(snapshot_header(collection.config(), s), replica);
+  const std::string file = segment_file_name(name, s, n);
+  p->manifest.segments[{name, s}] = file;
+  p->taken_at[{name, s}] = replica.version_vector();
+  ++p->writes_left;
+  const env::TimeNs wait =
+      checkpoint_budget_.reserve(double(bytes.size()), env_.clock.monotonic_ns());
+  if (wait > 0) COVER("checkpoint_throttled");
+  // The write starts once the budget allows; the next shard is encoded after that, from the
+  // event loop, so requests run between shards.
+  env_.timers.after(wait, [this, n, file, bytes = std::move(bytes)]() mutable {
+    if (pending_checkpoint_ == nullptr || pending_checkpoint_->manifest.checkpoint != n) return;
     env_.files->write_atomically(file, std::move(bytes),
                                  [this, n](Status status) { on_segment_written(n, status); });
-  }
-  on_segment_written(n, Status::ok());
+    checkpoint_step(n);
+  });
 }
 
 void RegionNode::on_segment_written(uint64_t n, Status status) {
