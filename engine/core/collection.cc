@@ -103,9 +103,21 @@ Status Collection::merge_shard(const ShardReplica& other) {
                                     " does not exist in collection '" + config_.name + "'");
   }
   const uint32_t shard = other.shard_index();
+  // New embeddings go to the index in one batch (a restore or catch-up merges many at once);
+  // removals right away. Each id changes at most once in a merge, so the order between the two
+  // does not matter.
+  std::vector<VectorKey> keys;
+  std::vector<float> embeddings;
   shards_[shard].merge(other, [&](const std::string& id, const VectorState& s, VectorChange c) {
-    sync_index(shard, id, s, c);
+    if (c == VectorChange::kEmbedding) {
+      assert(s.live());
+      keys.push_back(key_for(id, shard, &s));
+      embeddings.insert(embeddings.end(), s.embedding().begin(), s.embedding().end());
+    } else {
+      sync_index(shard, id, s, c);
+    }
   });
+  if (!keys.empty()) partition_of_shard(shard).upsert_batch(keys, embeddings);
   return Status::ok();
 }
 

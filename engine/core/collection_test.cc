@@ -170,5 +170,39 @@ TEST(CollectionTest, MergeShardBringsALaggingReplicaUpToDate) {
   EXPECT_FALSE(lagging->merge_shard(stranger).is_ok());
 }
 
+// merge_shard adds new embeddings in one batch (IVF: one add_with_ids after training); the
+// result must be what applying the mutations one by one gives, including updates of ids the
+// index already holds.
+TEST(CollectionTest, BatchedMergeIntoIvfMatchesOneByOneApply) {
+  CollectionConfig c = config(2, 1, IndexKind::kIvf);
+  c.index.ivf_nlist = 4;
+  c.index.ivf_nprobe = 4;  // every list: exact, so results must agree exactly
+  c.index.ivf_train_size = 40;
+  auto healthy = make(c);
+  auto lagging = make(c);
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> u(-10, 10);
+  uint64_t stamp = 10;
+  for (int i = 0; i < 200; ++i) {
+    Mutation m = upsert("v" + std::to_string(i), {u(rng), u(rng)}, ++stamp, 1, i + 1);
+    ASSERT_TRUE(healthy->apply(m).is_ok());
+    if (i < 120) {
+      ASSERT_TRUE(lagging->apply(m).is_ok());  // trained and holding these
+    }
+  }
+  for (int i = 0; i < 60; ++i) {  // updates of ids both hold, and of ids only healthy has
+    Mutation m = upsert("v" + std::to_string(i * 3), {u(rng), u(rng)}, ++stamp, 2, i + 1);
+    ASSERT_TRUE(healthy->apply(m).is_ok());
+  }
+  ASSERT_TRUE(healthy->apply(erase("v7", ++stamp, 3, 1)).is_ok());
+  for (uint32_t s = 0; s < 2; ++s) ASSERT_TRUE(lagging->merge_shard(healthy->shard(s)).is_ok());
+  EXPECT_TRUE(lagging->same_state_as(*healthy));
+  EXPECT_EQ(lagging->live_count(), healthy->live_count());
+  for (int q = 0; q < 20; ++q) {
+    std::vector<float> query = {u(rng), u(rng)};
+    EXPECT_EQ(ids(*lagging->search(query, 10)), ids(*healthy->search(query, 10))) << q;
+  }
+}
+
 }  // namespace
 }  // namespace meridian

@@ -3,6 +3,7 @@
 #include <faiss/impl/IDSelector.h>
 
 #include <algorithm>
+#include <cassert>
 
 #include "engine/core/faiss_selector.h"
 
@@ -76,6 +77,39 @@ void IvfIndex::upsert(VectorKey key, const float* embedding) {
   if (key >= stored_.size()) stored_.resize(size_t(key) + 1);
   stored_[key] = true;
   ++live_;
+}
+
+void IvfIndex::upsert_batch(const std::vector<VectorKey>& keys,
+                            const std::vector<float>& embeddings) {
+  const size_t dim = params().dimension;
+  assert(embeddings.size() == keys.size() * dim);
+  size_t i = 0;
+  for (; i < keys.size() && !trained(); ++i) upsert(keys[i], embeddings.data() + i * dim);
+  if (i == keys.size()) return;
+  // Trained: drop the old entries of the keys that have one, then one add for all of them.
+  std::vector<faiss::Index::idx_t> labels, stale;
+  std::vector<float> data;
+  data.reserve((keys.size() - i) * dim);
+  std::vector<float> scratch;
+  for (size_t j = i; j < keys.size(); ++j) {
+    const VectorKey key = keys[j];
+    if (key < stored_.size() && stored_[key]) stale.push_back(key);
+    labels.push_back(key);
+    const float* v = prepare(embeddings.data() + j * dim, &scratch);
+    data.insert(data.end(), v, v + dim);
+  }
+  if (!stale.empty()) {
+    faiss::IDSelectorArray selector(stale.size(), stale.data());  // the direct map needs an array
+    ivf_->remove_ids(selector);
+    for (auto key : stale) stored_[size_t(key)] = false;
+    live_ -= stale.size();
+  }
+  ivf_->add_with_ids(faiss::Index::idx_t(labels.size()), data.data(), labels.data());
+  for (auto key : labels) {
+    if (size_t(key) >= stored_.size()) stored_.resize(size_t(key) + 1);
+    stored_[size_t(key)] = true;
+  }
+  live_ += labels.size();
 }
 
 void IvfIndex::remove(VectorKey key) {

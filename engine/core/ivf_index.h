@@ -23,6 +23,8 @@ class IvfIndex : public VectorIndex {
   explicit IvfIndex(const IndexParams& params);
 
   void upsert(VectorKey key, const float* embedding) override;
+  void upsert_batch(const std::vector<VectorKey>& keys,
+                    const std::vector<float>& embeddings) override;
   void remove(VectorKey key) override;
   size_t size() const override;
   void search(const float* query, size_t k, const KeyFilter* filter,

@@ -80,6 +80,15 @@ class VectorIndex {
 
   // Stores `embedding` (params().dimension floats, finite) under `key`, replacing any previous one.
   virtual void upsert(VectorKey key, const float* embedding) = 0;
+  // upsert() of keys[i] with embeddings[i * dimension ...], in order; kinds with a cheaper bulk
+  // path (IVF: one BLAS-backed add instead of a centroid scan per vector) override it.
+  // REQUIRES: keys distinct, embeddings.size() == keys.size() * dimension.
+  virtual void upsert_batch(const std::vector<VectorKey>& keys,
+                            const std::vector<float>& embeddings) {
+    for (size_t i = 0; i < keys.size(); ++i) {
+      upsert(keys[i], embeddings.data() + i * params_.dimension);
+    }
+  }
   // Removes `key`; a key that is not stored is ignored.
   virtual void remove(VectorKey key) = 0;
   // Live keys stored.
