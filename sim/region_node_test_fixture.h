@@ -94,6 +94,17 @@ class TestPeers final : public node::Peers {
     }
     scheduler_.after(2 * delay, [done = std::move(done), r = std::move(r)] { done(r); });
   }
+  void fetch_shard_digest(const std::string& region, const node::ShardDigestRequest& request,
+                          std::function<void(node::ShardDigestResponse)> done) override {
+    auto it = nodes.find(region);
+    node::ShardDigestResponse r;
+    if (fail || it == nodes.end()) {
+      r.status = Status::unavailable("peer " + region + " unreachable");
+    } else {
+      r = it->second->serve_shard_digest(request);
+    }
+    scheduler_.after(2 * delay, [done = std::move(done), r = std::move(r)] { done(r); });
+  }
   std::map<std::string, node::RegionNode*> nodes;  // reachable regions
   bool fail = false;                               // every call fails (after 2 * delay)
   TimeNs delay = kOneWay;                          // one way

@@ -168,4 +168,30 @@ void SimPeers::fetch_shard_delta(const std::string& region, const node::ShardDel
       });
 }
 
+void SimPeers::fetch_shard_digest(const std::string& region,
+                                  const node::ShardDigestRequest& request,
+                                  std::function<void(node::ShardDigestResponse)> done) {
+  const RegionIndex target = world_.scenario().find_region(region).value_or(self_);
+  auto call = std::make_shared<Call<node::ShardDigestResponse>>();
+  call->done = [alive = alive_, done = std::move(done)](node::ShardDigestResponse r) {
+    if (*alive) done(std::move(r));
+  };
+  Scheduler& scheduler = world_.scheduler();
+  const TimeNs timeout =
+      2 * world_.network().expected_latency(self_, target) + 500 * env::kMillisecond;
+  call->timeout = scheduler.after(timeout, [call, &scheduler, region] {
+    node::ShardDigestResponse r;
+    r.status = Status::unavailable("peer " + region + " did not answer the digest request");
+    call->finish(scheduler, std::move(r));
+  });
+  world_.network().send(self_, target, 64, [this, call, target, request] {
+    if (!world_.serving(target)) return;
+    node::ShardDigestResponse r = world_.node(target)->serve_shard_digest(request);
+    const size_t bytes = 128 + r.version_vector.size();
+    world_.network().send(target, self_, bytes, [this, call, r = std::move(r)]() mutable {
+      call->finish(world_.scheduler(), std::move(r));
+    });
+  });
+}
+
 }  // namespace meridian::sim

@@ -24,6 +24,8 @@ class SimPeers final : public node::Peers {
                       std::function<void(node::SearchResponse)> done) override;
   void fetch_shard_delta(const std::string& region, const node::ShardDeltaRequest& request,
                          std::function<void(node::ShardDeltaResponse)> done) override;
+  void fetch_shard_digest(const std::string& region, const node::ShardDigestRequest& request,
+                          std::function<void(node::ShardDigestResponse)> done) override;
   // The current node incarnation's liveness: answers for a crashed one are dropped.
   void set_liveness(std::shared_ptr<const bool> alive) { alive_ = std::move(alive); }
 

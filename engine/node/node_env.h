@@ -29,6 +29,15 @@ class Peers {
     r.status = Status::unsupported("delta catch-up is not wired to " + region);
     done(std::move(r));
   }
+  // Asks `region` for one shard's version vector and digest (RegionNode::serve_shard_digest
+  // there). The default answers `unsupported`: no digest comparison then.
+  virtual void fetch_shard_digest(const std::string& region, const ShardDigestRequest& request,
+                                  std::function<void(ShardDigestResponse)> done) {
+    (void)request;
+    ShardDigestResponse r;
+    r.status = Status::unsupported("digest exchange is not wired to " + region);
+    done(std::move(r));
+  }
 };
 
 struct NodeEnv {

@@ -64,6 +64,9 @@ Status RegionNode::start() {
   if (options_.anti_entropy_interval > 0) {
     env_.timers.after(options_.anti_entropy_interval, [this] { anti_entropy(); });
   }
+  if (options_.digest_check_interval > 0 && options_.regions.size() > 1) {
+    env_.timers.after(options_.digest_check_interval, [this] { check_next_digest(); });
+  }
   return Status::ok();
 }
 

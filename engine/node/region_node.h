@@ -87,6 +87,11 @@ struct NodeOptions {
   env::TimeNs anti_entropy_interval = 1 * env::kSecond;
   env::TimeNs catch_up_after = 5 * env::kSecond;  // 0 = never catch up by delta
   env::TimeNs lag_alert_after = 30 * env::kSecond;
+  // Every digest_check_interval the node compares one shard (round robin) with one peer (round
+  // robin): version vectors and digests. Equal vectors with different digests are a divergence:
+  // reported (NodeObserver::on_durability_problem, counters) and repaired by a delta catch-up
+  // from that peer. 0 = never.
+  env::TimeNs digest_check_interval = 2 * env::kSecond;
 };
 
 // Reported for an origin whose freshness the node cannot vouch for (never heard from since a
@@ -136,6 +141,8 @@ struct NodeCounters {
   uint64_t catch_up_bytes = 0;       // signatures sent + deltas received
   uint64_t catch_up_full_bytes = 0;  // what full snapshot copies would have transferred
   uint64_t shard_deltas_served = 0;
+  uint64_t digest_checks = 0;      // comparisons where both sides had equal version vectors
+  uint64_t digest_mismatches = 0;  // ... and different digests: divergence
 };
 
 class RegionNode {
@@ -181,6 +188,8 @@ class RegionNode {
   // Serves a lagging peer's delta catch-up request for one shard (the environment calls this
   // when the request arrives). Errors: unknown collection or shard, a malformed signature.
   ShardDeltaResponse serve_shard_delta(const ShardDeltaRequest& request);
+  // Serves a peer's digest comparison for one shard.
+  ShardDigestResponse serve_shard_digest(const ShardDigestRequest& request);
 
   // Shards that have been behind an origin's heartbeat claims for at least lag_alert_after.
   struct LagAlert {
@@ -213,6 +222,9 @@ class RegionNode {
   void report_durability_problem(const std::string& what);
   // Anti-entropy and delta catch-up (catch_up.cc).
   void anti_entropy();
+  void check_next_digest();
+  void compare_digest(const std::string& collection, uint32_t shard, const RegionInfo& peer,
+                      const ShardDigestResponse& response);
   void start_catch_up(const std::string& collection, uint32_t shard, RegionId behind_origin);
   void install_shard_delta(const std::string& collection, uint32_t shard, const std::string& basis,
                            const ShardDeltaResponse& response);
@@ -286,6 +298,7 @@ class RegionNode {
   std::map<std::tuple<std::string, RegionId, uint32_t>, Behind> behind_;
   std::set<std::pair<std::string, uint32_t>> catching_up_;
   std::map<std::pair<std::string, uint32_t>, uint64_t> catch_up_attempts_;
+  uint64_t digest_round_ = 0;  // which (shard, peer) the next digest check compares
 };
 
 }  // namespace meridian::node

@@ -101,4 +101,19 @@ struct ShardDeltaResponse {
   std::string served_by;
 };
 
+// Anti-entropy digest exchange: a region asks a peer for one shard's version vector and digest.
+// Equal version vectors with different digests mean the replicas diverged although they applied
+// the same mutations (a bug, or state damaged in memory): that must be reported, never ignored.
+struct ShardDigestRequest {
+  std::string collection;
+  uint32_t shard = 0;
+};
+
+struct ShardDigestResponse {
+  Status status;
+  std::string version_vector;  // encode_version_vector (engine/core/shard_snapshot.h)
+  std::string digest_root;     // to_hex(digest_shard(replica).root)
+  std::string served_by;
+};
+
 }  // namespace meridian::node

@@ -101,4 +101,40 @@ void GrpcPeers::fetch_shard_delta(const std::string& region, const node::ShardDe
       });
 }
 
+void GrpcPeers::fetch_shard_digest(const std::string& region,
+                                   const node::ShardDigestRequest& request,
+                                   std::function<void(node::ShardDigestResponse)> done) {
+  auto stub = stubs_.find(region);
+  if (stub == stubs_.end()) {
+    loop_.post([done = std::move(done), region] {
+      node::ShardDigestResponse r;
+      r.status = Status::unavailable("no gRPC address configured for region '" + region + "'");
+      done(std::move(r));
+    });
+    return;
+  }
+  struct Call {
+    grpc::ClientContext context;
+    v1::ShardDigestRequest request;
+    v1::ShardDigestResponse response;
+  };
+  auto call = std::make_shared<Call>();
+  call->context.set_deadline(std::chrono::system_clock::now() + timeout_);
+  call->request.set_collection(request.collection);
+  call->request.set_shard(request.shard);
+  stub->second->async()->FetchShardDigest(
+      &call->context, &call->request, &call->response,
+      [loop = &loop_, call, region, done = std::move(done)](grpc::Status status) mutable {
+        node::ShardDigestResponse r;
+        r.served_by = region;
+        if (status.ok()) {
+          r.version_vector = std::move(*call->response.mutable_version_vector());
+          r.digest_root = call->response.digest_root();
+        } else {
+          r.status = from_grpc(status);
+        }
+        loop->post([done = std::move(done), r = std::move(r)]() mutable { done(std::move(r)); });
+      });
+}
+
 }  // namespace meridian::real::api

@@ -39,6 +39,8 @@ class GrpcPeers final : public node::Peers {
   // FetchShardDelta, with a longer deadline (a delta can be megabytes): 10 x timeout.
   void fetch_shard_delta(const std::string& region, const node::ShardDeltaRequest& request,
                          std::function<void(node::ShardDeltaResponse)> done) override;
+  void fetch_shard_digest(const std::string& region, const node::ShardDigestRequest& request,
+                          std::function<void(node::ShardDigestResponse)> done) override;
 
  private:
   EventLoop& loop_;

@@ -97,6 +97,22 @@ class GrpcServer::Service final : public v1::Meridian::CallbackService {
     return reactor;
   }
 
+  grpc::ServerUnaryReactor* FetchShardDigest(grpc::CallbackServerContext* ctx,
+                                             const v1::ShardDigestRequest* request,
+                                             v1::ShardDigestResponse* response) override {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    node_.shard_digest({request->collection(), request->shard()},
+                       [reactor, response](node::ShardDigestResponse answer) {
+                         if (answer.status.is_ok()) {
+                           response->set_version_vector(std::move(answer.version_vector));
+                           response->set_digest_root(answer.digest_root);
+                           response->set_served_by(answer.served_by);
+                         }
+                         reactor->Finish(to_grpc(answer.status));
+                       });
+    return reactor;
+  }
+
  private:
   template <typename Request>
   grpc::ServerUnaryReactor* write(grpc::CallbackServerContext* ctx, const Request& request,

@@ -307,7 +307,9 @@ json to_json(const NodeStatus& s) {
                 {"catch_up_failures", c.catch_up_failures},
                 {"catch_up_bytes", c.catch_up_bytes},
                 {"catch_up_full_bytes", c.catch_up_full_bytes},
-                {"shard_deltas_served", c.shard_deltas_served}}},
+                {"shard_deltas_served", c.shard_deltas_served},
+                {"digest_checks", c.digest_checks},
+                {"digest_mismatches", c.digest_mismatches}}},
               {"lag_alerts", std::move(alerts)},
               {"collections", std::move(collections)}};
 }

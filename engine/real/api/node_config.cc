@@ -197,7 +197,7 @@ void read_engine(const Reader& r, const YAML::Node& root, NodeConfig* config) {
         {"session_wait_ms", "heartbeat_interval_ms", "stale_after_ms", "staleness_margin_ms",
          "max_pending_writes", "write_timeout_ms", "peer_timeout_ms", "shutdown_grace_ms",
          "fresh_deployment", "checkpoint_interval_ms", "anti_entropy_interval_ms",
-         "catch_up_after_ms", "lag_alert_after_ms"});
+         "catch_up_after_ms", "lag_alert_after_ms", "digest_check_interval_ms"});
   auto ms = [&](const char* key, env::TimeNs* out, uint64_t lo, uint64_t hi) {
     if (e[key].IsDefined()) {
       *out = env::TimeNs(r.uint(e[key], std::string("engine.") + key, lo, hi)) * env::kMillisecond;
@@ -213,6 +213,7 @@ void read_engine(const Reader& r, const YAML::Node& root, NodeConfig* config) {
   ms("anti_entropy_interval_ms", &o.anti_entropy_interval, 1, 3'600'000);
   ms("catch_up_after_ms", &o.catch_up_after, 0, 86'400'000);
   ms("lag_alert_after_ms", &o.lag_alert_after, 1, 86'400'000);
+  ms("digest_check_interval_ms", &o.digest_check_interval, 0, 86'400'000);
   if (e["fresh_deployment"].IsDefined()) {
     o.fresh_deployment = r.boolean(e["fresh_deployment"], "engine.fresh_deployment");
   }

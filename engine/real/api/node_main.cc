@@ -62,8 +62,17 @@ Result<std::unique_ptr<env::Log>> open_log(EventLoop& loop, const NodeConfig& co
   for (const CollectionConfig& c : config.node.collections) {
     for (uint32_t s = 0; s < c.num_shards; ++s) own.emplace_back(node::wal_topic(c.name), s);
   }
-  if (Status s = (*log)->load_end_offsets(own, std::chrono::seconds(30)); !s.is_ok()) {
-    return Status(s.code(), "reading this region's end offsets: " + s.message());
+  // Right after topic creation or a broker restart, leadership may still be settling ("Not
+  // leader for partition"): retry within the budget; only a lasting failure stops the start.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  for (;;) {
+    Status s = (*log)->load_end_offsets(own, std::chrono::seconds(10));
+    if (s.is_ok()) break;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return Status(s.code(), "reading this region's end offsets: " + s.message());
+    }
+    std::cerr << "meridian-node: reading end offsets (will retry): " << s.to_string() << "\n";
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
   return std::unique_ptr<env::Log>(std::move(log).value());
 #else

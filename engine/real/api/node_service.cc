@@ -114,6 +114,20 @@ void NodeService::shard_delta(node::ShardDeltaRequest request,
   }
 }
 
+void NodeService::shard_digest(node::ShardDigestRequest request,
+                               std::function<void(node::ShardDigestResponse)> done) {
+  auto shared_done =
+      std::make_shared<std::function<void(node::ShardDigestResponse)>>(std::move(done));
+  const bool posted = hop([this, request = std::move(request), shared_done] {
+    (*shared_done)(node_.serve_shard_digest(request));
+  });
+  if (!posted) {
+    node::ShardDigestResponse failed;
+    failed.status = loop_stopped();
+    (*shared_done)(std::move(failed));
+  }
+}
+
 bool NodeService::hop(std::function<void()> fn) {
   if (loop_.stopped()) return false;
   loop_.post(std::move(fn));

@@ -121,6 +121,9 @@ class NodeService {
   // A peer's delta catch-up request (RegionNode::serve_shard_delta on the loop).
   void shard_delta(node::ShardDeltaRequest request,
                    std::function<void(node::ShardDeltaResponse)> done);
+  // A peer's digest comparison request (RegionNode::serve_shard_digest on the loop).
+  void shard_digest(node::ShardDigestRequest request,
+                    std::function<void(node::ShardDigestResponse)> done);
   // Runs nothing on the node: ok once the loop has run a task (a liveness probe).
   void ping(std::function<void(Status)> done);
 

@@ -216,6 +216,8 @@ void to_proto(const NodeStatus& in, v1::NodeStatusResponse* out) {
   c->set_catch_up_bytes(in.counters.catch_up_bytes);
   c->set_catch_up_full_bytes(in.counters.catch_up_full_bytes);
   c->set_shard_deltas_served(in.counters.shard_deltas_served);
+  c->set_digest_checks(in.counters.digest_checks);
+  c->set_digest_mismatches(in.counters.digest_mismatches);
   out->set_recovered(in.recovered);
   for (const CollectionStatus& cs : in.collections) {
     v1::CollectionStatus* pc = out->add_collections();

@@ -1,0 +1,75 @@
+// RegionNode: periodic digest comparison with peers (anti-entropy's second half, DESIGN.md §4).
+//
+// Version vectors say which mutations a replica applied; digests say what state it holds. Two
+// replicas with equal version vectors must hold equal state (the CRDT is deterministic), so a
+// digest mismatch between them is a divergence no amount of log replay will fix. The node
+// reports it and pulls the peer's snapshot by delta catch-up, whose merge (a join) converges
+// both sides' content where the difference came from missing data. Different version vectors
+// prove nothing (one side is simply behind) and are left to replication and catch-up by lag.
+#include "engine/core/shard_digest.h"
+#include "engine/core/shard_snapshot.h"
+#include "engine/node/collection_state.h"
+#include "engine/node/coverage.h"
+#include "engine/node/region_node.h"
+
+namespace meridian::node {
+
+void RegionNode::check_next_digest() {
+  env_.timers.after(options_.digest_check_interval, [this] { check_next_digest(); });
+  std::vector<std::pair<std::string, uint32_t>> shards;
+  for (const auto& [name, state] : collections_) {
+    for (uint32_t s = 0; s < state->collection->config().num_shards; ++s)
+      shards.emplace_back(name, s);
+  }
+  std::vector<const RegionInfo*> peers;
+  for (const RegionInfo& r : options_.regions) {
+    if (r.id != options_.self.id) peers.push_back(&r);
+  }
+  if (shards.empty() || peers.empty()) return;
+  const uint64_t round = digest_round_++;
+  const auto [collection, shard] = shards[round % shards.size()];
+  const RegionInfo& peer = *peers[(round / shards.size()) % peers.size()];
+  env_.peers.fetch_shard_digest(peer.name, ShardDigestRequest{collection, shard},
+                                [this, collection, shard, &peer](ShardDigestResponse response) {
+                                  compare_digest(collection, shard, peer, response);
+                                });
+}
+
+void RegionNode::compare_digest(const std::string& collection, uint32_t shard,
+                                const RegionInfo& peer, const ShardDigestResponse& response) {
+  if (!response.status.is_ok()) return;  // unreachable or unsupported: try again next round
+  CollectionState* state = find(collection);
+  Result<VersionVector> theirs = decode_version_vector(response.version_vector);
+  if (state == nullptr || !theirs.is_ok()) return;
+  const ShardReplica& replica = state->collection->shard(shard);
+  if (!(*theirs == replica.version_vector())) return;  // one side is behind: nothing to compare
+  ++counters_.digest_checks;
+  COVER("digest_compared");
+  if (to_hex(digest_shard(replica).root) == response.digest_root) return;
+  COVER("digest_mismatch");
+  ++counters_.digest_mismatches;
+  report_durability_problem(collection + " shard " + std::to_string(shard) +
+                            ": same version vector as " + peer.name +
+                            " but a different digest (replicas diverged); catching up from it");
+  if (catching_up_.count({collection, shard}) == 0) start_catch_up(collection, shard, peer.id);
+}
+
+ShardDigestResponse RegionNode::serve_shard_digest(const ShardDigestRequest& request) {
+  ShardDigestResponse response;
+  response.served_by = options_.self.name;
+  const CollectionState* state = find(request.collection);
+  if (state == nullptr) {
+    response.status = Status::not_found("no collection '" + request.collection + "'");
+    return response;
+  }
+  if (request.shard >= state->collection->config().num_shards) {
+    response.status = Status::invalid_argument("no shard " + std::to_string(request.shard));
+    return response;
+  }
+  const ShardReplica& replica = state->collection->shard(request.shard);
+  encode_version_vector(replica.version_vector(), &response.version_vector);
+  response.digest_root = to_hex(digest_shard(replica).root);
+  return response;
+}
+
+}  // namespace meridian::node
