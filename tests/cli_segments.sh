@@ -22,8 +22,8 @@ cmp -s "${files[0]}" "$tmp/b/$(basename "${files[0]}")" || fail "make-segments i
 
 out=$("$meridian" verify-segment "${files[@]}") || fail "verify-segment rejected good files: $out"
 [[ $(grep -c ': ok kind=shard-snapshot' <<<"$out") == 4 ]] || fail "unexpected verify output: $out"
-"$meridian" verify-segment --decode "$tmp"/active/*.seg | grep -q 'kind=applied-records' \
-  || fail "active segments not reported as applied-records"
+decoded=$("$meridian" verify-segment --decode "$tmp"/active/*.seg)
+grep -q 'kind=applied-records' <<<"$decoded" || fail "active segments not reported as applied-records"
 json=$("$meridian" verify-segment --json "${files[1]}")
 python3 - "$json" <<'PY' || fail "verify-segment --json: $json"
 import json, sys
