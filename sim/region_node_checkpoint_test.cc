@@ -58,6 +58,67 @@ TEST(RegionNodeCheckpoint, FlippedByteInASegmentIsReportedAndTheShardReplayedFro
   EXPECT_TRUE(w.node(0).collection(kColl)->same_state_as(*w.node(1).collection(kColl)));
 }
 
+// b's segment of one shard fails verification at restart, and retention has deleted every
+// record it covered, b's own included: only a peer can supply the shard. Guards the trigger of
+// peer_recovery.cc (disable it and b neither finishes recovering its own log nor gets the data;
+// lag-driven catch-up is off here, and it never covers a region's own records anyway).
+TEST(RegionNodeCheckpoint, RejectedSegmentWhoseRecordsAreGoneIsRecoveredFromAPeer) {
+  SimLogSpec retention;
+  retention.retention_ns = 1 * kSecond;
+  Nodes w(
+      2,
+      [](node::NodeOptions& o) {
+        o.checkpoint_interval = 1 * kSecond;
+        o.catch_up_after = 0;
+      },
+      42, retention);
+  for (int i = 0; i < 40; ++i) {
+    w.write(0, upsert("a" + std::to_string(i), float(i)));
+    w.write(1, upsert("b" + std::to_string(i), float(i)));
+  }
+  w.run_for(3 * kSecond);
+  ASSERT_GE(w.node(1).counters().checkpoints_written, 1u);
+  std::string victim;  // "c.<shard>.<checkpoint>.seg"
+  for (const std::string& f : w.files(1).list()) {
+    if (f.ends_with(".seg")) victim = f;
+  }
+  ASSERT_FALSE(victim.empty());
+  const uint32_t shard = uint32_t(std::stoul(victim.substr(kColl.size() + 1)));
+  ASSERT_TRUE(w.files(1).flip_byte(victim, 100));
+  w.log(1).enforce_retention();
+  for (const std::string& topic : {node::wal_topic(kColl), "a." + node::wal_topic(kColl)}) {
+    ASSERT_GT(w.log(1).end_offset(topic, shard), 0u) << topic;
+    ASSERT_EQ(w.log(1).start_offset(topic, shard), w.log(1).end_offset(topic, shard)) << topic;
+  }
+
+  w.crash_and_restart(1);
+  EXPECT_EQ(w.node(1).counters().segments_rejected, 1u);
+  ASSERT_GE(w.observer(1).durability.size(), 1u);
+  EXPECT_NE(w.observer(1).durability[0].find(victim + " rejected"), std::string::npos)
+      << w.observer(1).durability[0];
+  // Neither the segment nor its own log says which sequences b issued in the shard.
+  EXPECT_FALSE(w.node(1).recovered());
+  w.run_for(1 * kSecond);
+  EXPECT_EQ(w.node(1).counters().shards_recovered_from_peer, 1u);
+  EXPECT_TRUE(w.node(1).recovered());
+  EXPECT_EQ(w.node(1).collection(kColl)->live_count(), 80u);
+  EXPECT_TRUE(w.node(1).collection(kColl)->same_state_as(*w.node(0).collection(kColl)));
+  EXPECT_NE(w.observer(1).durability.back().find("recovered from peer a"), std::string::npos)
+      << w.observer(1).durability.back();
+
+  // b continues the shard's sequence after the recovered ones: a would drop a reused one as a
+  // duplicate.
+  std::string id;
+  for (int i = 0; id.empty() || w.node(1).collection(kColl)->shard_of(id) != shard; ++i) {
+    id = "after" + std::to_string(i);
+  }
+  auto r = w.write(1, upsert(id, 1));
+  w.run_for(500 * kMillisecond);
+  ASSERT_TRUE(r->done && r->r.status.is_ok()) << r->r.status.to_string();
+  EXPECT_TRUE(w.node(0).collection(kColl)->get(id).has_value());
+  EXPECT_TRUE(w.node(1).collection(kColl)->same_state_as(*w.node(0).collection(kColl)));
+}
+
 TEST(RegionNodeCheckpoint, CorruptManifestMeansReplayFromTheStart) {
   Nodes w(2, fast_checkpoints);
   write_and_checkpoint(w, 30);

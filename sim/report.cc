@@ -87,7 +87,8 @@ std::string format_summary(const RunResult& r, const std::string& revision,
     }
     out << "  " << pad(r.metrics.regions[i].region, 14) << " restarts " << d.restarts
         << ", checkpoints " << d.checkpoints_written << ", segments loaded " << d.segments_loaded
-        << " / rejected " << d.segments_rejected << ", manifests rejected " << d.manifests_rejected
+        << " / rejected " << d.segments_rejected << " (recovered from a peer "
+        << d.shards_recovered_from_peer << "), manifests rejected " << d.manifests_rejected
         << ", writes refused while recovering " << d.writes_refused_recovering
         << "; delta catch-ups " << d.catch_ups_installed << " (failed " << d.catch_up_failures
         << "), " << d.catch_up_bytes << " bytes moved vs " << d.catch_up_full_bytes
@@ -165,6 +166,7 @@ nlohmann::json to_json(const RunResult& r, const std::string& revision) {
                                {"checkpoints_written", d.checkpoints_written},
                                {"segments_loaded", d.segments_loaded},
                                {"segments_rejected", d.segments_rejected},
+                               {"shards_recovered_from_peer", d.shards_recovered_from_peer},
                                {"manifests_rejected", d.manifests_rejected},
                                {"writes_refused_recovering", d.writes_refused_recovering},
                                {"catch_ups_installed", d.catch_ups_installed},

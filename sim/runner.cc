@@ -79,6 +79,7 @@ void DurabilityStats::add(const node::NodeCounters& c) {
   checkpoints_written += c.checkpoints_written;
   segments_loaded += c.segments_loaded;
   segments_rejected += c.segments_rejected;
+  shards_recovered_from_peer += c.shards_recovered_from_peer;
   manifests_rejected += c.manifests_rejected;
   writes_refused_recovering += c.writes_refused_recovering;
   catch_ups_installed += c.catch_ups_installed;

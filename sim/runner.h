@@ -28,6 +28,7 @@ struct DurabilityStats {
   uint64_t checkpoints_written = 0;
   uint64_t segments_loaded = 0;
   uint64_t segments_rejected = 0;
+  uint64_t shards_recovered_from_peer = 0;
   uint64_t manifests_rejected = 0;
   uint64_t writes_refused_recovering = 0;
   uint64_t catch_ups_installed = 0;

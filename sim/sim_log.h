@@ -170,7 +170,7 @@ class SimLogCluster final : public env::Log {
   // order; records[i].offset == start_offset + i). Empty for an unknown topic or partition.
   const std::deque<env::LogRecord>& records(const std::string& topic, uint32_t partition) const;
   // First offset still held (0 until retention deletes something).
-  uint64_t start_offset(const std::string& topic, uint32_t partition) const;
+  uint64_t start_offset(const std::string& topic, uint32_t partition) const override;
   const SimLogStats& stats() const { return stats_; }
 
   // --- the remote-consumer side of a mirror (SimMirror) ---

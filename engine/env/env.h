@@ -90,6 +90,16 @@ class Log {
   // One past the last offset the cluster has for topic/partition (its high watermark); 0 if
   // unknown. Used for lag reporting, not for correctness.
   virtual uint64_t end_offset(const std::string& topic, uint32_t partition) const = 0;
+
+  // The first offset the cluster still holds for topic/partition: records before it were
+  // deleted (retention, DeleteRecords), and start_offset() == end_offset() means none is left.
+  // 0 if unknown. Read at start-up, to tell a partition that will never deliver the records
+  // before its end from one that is merely slow; the default (unknown) is always safe.
+  virtual uint64_t start_offset(const std::string& topic, uint32_t partition) const {
+    (void)topic;
+    (void)partition;
+    return 0;
+  }
 };
 
 // The node's own directory of files (its shard segments and manifest): whole files written

@@ -86,15 +86,17 @@ void RegionNode::start_catch_up(const std::string& collection, uint32_t shard,
   counters_.catch_up_bytes += signature->size();
   catching_up_.insert({collection, shard});
   ShardDeltaRequest request{collection, shard, std::move(signature).value()};
-  env_.peers.fetch_shard_delta(
-      peer.name, request,
-      [this, collection, shard, basis = std::move(basis)](ShardDeltaResponse response) {
-        catching_up_.erase({collection, shard});
-        install_shard_delta(collection, shard, basis, response);
-      });
+  env_.peers.fetch_shard_delta(peer.name, request,
+                               [this, collection, shard, peer_name = peer.name,
+                                basis = std::move(basis)](ShardDeltaResponse response) {
+                                 catching_up_.erase({collection, shard});
+                                 const bool installed =
+                                     install_shard_delta(collection, shard, basis, response);
+                                 on_peer_recovery_done(collection, shard, installed, peer_name);
+                               });
 }
 
-void RegionNode::install_shard_delta(const std::string& collection, uint32_t shard,
+bool RegionNode::install_shard_delta(const std::string& collection, uint32_t shard,
                                      const std::string& basis, const ShardDeltaResponse& response) {
   CollectionState& state = *find(collection);
   const CollectionConfig& config = state.collection->config();
@@ -103,6 +105,7 @@ void RegionNode::install_shard_delta(const std::string& collection, uint32_t sha
     ++counters_.catch_up_failures;
     report_durability_problem("catch-up of " + collection + " shard " + std::to_string(shard) +
                               " from " + response.served_by + " failed: " + why);
+    return false;
   };
   if (!response.status.is_ok()) return fail(response.status.to_string());
   counters_.catch_up_bytes += response.delta.size();
@@ -134,6 +137,7 @@ void RegionNode::install_shard_delta(const std::string& collection, uint32_t sha
   COVER("delta_catch_up_installed");
   ++counters_.catch_ups_installed;
   if (!state.waiters.empty()) wake_session_waiters(state);
+  return true;
 }
 
 ShardDeltaResponse RegionNode::serve_shard_delta(const ShardDeltaRequest& request) {

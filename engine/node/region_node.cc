@@ -67,6 +67,9 @@ Status RegionNode::start() {
   if (options_.digest_check_interval > 0 && options_.regions.size() > 1) {
     env_.timers.after(options_.digest_check_interval, [this] { check_next_digest(); });
   }
+  for (const auto& [name, shard] : needs_peer_recovery_) {
+    env_.timers.after(0, [this, name, shard] { recover_from_peer(name, shard); });
+  }
   return Status::ok();
 }
 
@@ -84,6 +87,13 @@ void RegionNode::begin_recovery(const Positions& from) {
       const uint64_t end = env_.log.end_offset(wal_topic(name), s);
       state->recover_until[s] = end > start ? end : 0;
       if (state->recover_until[s] > 0) ++recovering_partitions_;
+      if (end > 0 && env_.log.start_offset(wal_topic(name), s) >= end &&
+          needs_peer_recovery_.count({name, s}) != 0) {
+        // Neither the rejected segment nor the log knows this shard's last sequence: the
+        // partition counts as recovering until a peer's snapshot arrives (peer_recovery.cc).
+        COVER("own_log_gone");
+        own_log_gone_.insert({name, s});
+      }
     }
   }
   if (!recovered()) COVER("node_recovering_own_log");
@@ -96,6 +106,12 @@ void RegionNode::note_own_record(CollectionState& state, uint32_t shard, uint64_
   state.next_sequence[shard] = std::max(state.next_sequence[shard], sequence);
   uint64_t& until = state.recover_until[shard];
   if (until == 0 || offset + 1 < until) return;
+  finish_own_recovery(state, shard);
+}
+
+void RegionNode::finish_own_recovery(CollectionState& state, uint32_t shard) {
+  uint64_t& until = state.recover_until[shard];
+  if (until == 0) return;
   until = 0;
   if (--recovering_partitions_ == 0) {
     COVER("node_recovered");

@@ -92,6 +92,11 @@ struct NodeOptions {
   // reported (NodeObserver::on_durability_problem, counters) and repaired by a delta catch-up
   // from that peer. 0 = never.
   env::TimeNs digest_check_interval = 2 * env::kSecond;
+  // A shard whose segment was rejected at start (checksum, torn, wrong shard) is replayed from
+  // what the logs still hold and, at once, recovered from a peer by delta catch-up: the logs
+  // may have lost records to retention, and the node's own records are never caught up by
+  // heartbeat lag. A failed attempt is retried after this long with the next peer.
+  env::TimeNs peer_recovery_retry = 1 * env::kSecond;
 };
 
 // Reported for an origin whose freshness the node cannot vouch for (never heard from since a
@@ -135,6 +140,8 @@ struct NodeCounters {
   uint64_t segments_loaded = 0;            // shard snapshots restored at start
   uint64_t segments_rejected = 0;          // failed verification at start: replayed instead
   uint64_t manifests_rejected = 0;         // failed verification at start: older one used
+  // Shards whose segment was rejected, then caught up from a peer's snapshot (peer_recovery.cc).
+  uint64_t shards_recovered_from_peer = 0;
   uint64_t catch_ups_started = 0;
   uint64_t catch_ups_installed = 0;
   uint64_t catch_up_failures = 0;    // peer unreachable, or the patched result did not verify
@@ -226,8 +233,13 @@ class RegionNode {
   void compare_digest(const std::string& collection, uint32_t shard, const RegionInfo& peer,
                       const ShardDigestResponse& response);
   void start_catch_up(const std::string& collection, uint32_t shard, RegionId behind_origin);
-  void install_shard_delta(const std::string& collection, uint32_t shard, const std::string& basis,
+  // True if the peer's snapshot was verified and merged in.
+  bool install_shard_delta(const std::string& collection, uint32_t shard, const std::string& basis,
                            const ShardDeltaResponse& response);
+  // Peer recovery of shards whose segment was rejected (peer_recovery.cc).
+  void recover_from_peer(const std::string& collection, uint32_t shard);
+  void on_peer_recovery_done(const std::string& collection, uint32_t shard, bool installed,
+                             const std::string& peer);
   void on_record(const RegionInfo& origin, const std::string& collection,
                  const env::LogRecord& record);
   void on_heartbeat(RegionId origin, const std::string& value);
@@ -238,6 +250,7 @@ class RegionNode {
   // Own-log replay at start: counts down the partitions not read up to their end yet.
   void begin_recovery(const Positions& from);
   void note_own_record(CollectionState& state, uint32_t shard, uint64_t offset, uint64_t sequence);
+  void finish_own_recovery(CollectionState& state, uint32_t shard);
 
   SearchResponse search_locally(const CollectionState& state, const SearchRequest& request);
   bool covers(const CollectionState& state, const SessionToken& token,
@@ -298,6 +311,12 @@ class RegionNode {
   std::map<std::tuple<std::string, RegionId, uint32_t>, Behind> behind_;
   std::set<std::pair<std::string, uint32_t>> catching_up_;
   std::map<std::pair<std::string, uint32_t>, uint64_t> catch_up_attempts_;
+  // Shards whose segment was rejected at start and that no peer's snapshot has reached yet. Of
+  // those, the ones whose own log partition has nothing left to replay (start offset == end):
+  // only the peer's snapshot can tell which sequences this region already issued there, so the
+  // node stays recovering (no writes, no heartbeat) until it is installed.
+  std::set<std::pair<std::string, uint32_t>> needs_peer_recovery_;
+  std::set<std::pair<std::string, uint32_t>> own_log_gone_;
   uint64_t digest_round_ = 0;  // which (shard, peer) the next digest check compares
 };
 

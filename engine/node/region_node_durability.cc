@@ -84,11 +84,15 @@ RegionNode::Positions RegionNode::recover_from_files() {
             ", not this shard's snapshot as configured");
       }
       if (!problem.is_ok()) {
-        // Never loaded: the shard is rebuilt from the logs instead (or, once they are gone,
-        // from a peer by delta catch-up).
+        // Never loaded: the shard is rebuilt from what the logs still hold and recovered from
+        // a peer by delta catch-up (peer_recovery.cc), which also brings back what retention
+        // has deleted since.
         COVER("segment_rejected");
         ++counters_.segments_rejected;
-        report_durability_problem(file->second + " rejected: " + problem.to_string());
+        needs_peer_recovery_.insert({name, s});
+        report_durability_problem(file->second + " rejected: " + problem.to_string() +
+                                  "; replaying " + name + " shard " + std::to_string(s) +
+                                  " from the logs and recovering it from a peer");
         continue;
       }
       Status merged = state->collection->merge_shard(*segment->replica);

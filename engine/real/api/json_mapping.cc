@@ -302,6 +302,7 @@ json to_json(const NodeStatus& s) {
                 {"checkpoint_failures", c.checkpoint_failures},
                 {"segments_loaded", c.segments_loaded},
                 {"segments_rejected", c.segments_rejected},
+                {"shards_recovered_from_peer", c.shards_recovered_from_peer},
                 {"manifests_rejected", c.manifests_rejected},
                 {"catch_ups_installed", c.catch_ups_installed},
                 {"catch_up_failures", c.catch_up_failures},

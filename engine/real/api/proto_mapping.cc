@@ -210,6 +210,7 @@ void to_proto(const NodeStatus& in, v1::NodeStatusResponse* out) {
   c->set_checkpoint_failures(in.counters.checkpoint_failures);
   c->set_segments_loaded(in.counters.segments_loaded);
   c->set_segments_rejected(in.counters.segments_rejected);
+  c->set_shards_recovered_from_peer(in.counters.shards_recovered_from_peer);
   c->set_manifests_rejected(in.counters.manifests_rejected);
   c->set_catch_ups_installed(in.counters.catch_ups_installed);
   c->set_catch_up_failures(in.counters.catch_up_failures);

@@ -411,8 +411,15 @@ Status KafkaLog::load_end_offsets(const std::vector<std::pair<std::string, uint3
     shared_.watched.emplace(topic, partition);
     uint64_t& known = shared_.high_watermark[{topic, partition}];
     known = std::max(known, uint64_t(high));
+    shared_.low_watermark[{topic, partition}] = uint64_t(std::max<int64_t>(0, low));
   }
   return Status::ok();
+}
+
+uint64_t KafkaLog::start_offset(const std::string& topic, uint32_t partition) const {
+  std::lock_guard lock(mu_);
+  auto it = shared_.low_watermark.find({topic, partition});
+  return it == shared_.low_watermark.end() ? 0 : it->second;
 }
 
 void KafkaLog::background_main() {

@@ -127,13 +127,15 @@ class KafkaLog final : public env::Log {
   void subscribe(const std::string& topic, uint32_t partition, uint64_t from_offset,
                  RecordFn on_record) override;
   uint64_t end_offset(const std::string& topic, uint32_t partition) const override;
+  // The low watermark as read by load_end_offsets() (0 for partitions it was not asked about).
+  uint64_t start_offset(const std::string& topic, uint32_t partition) const override;
 
-  // Blocking: asks the cluster now for the high watermark of each of `partitions`, so that
-  // end_offset() is exact at once instead of after the first background refresh (a restarting
-  // node reads where its own log ends before it issues sequence numbers again). Errors:
-  // kNotFound if a topic or partition does not exist, kUnavailable if the cluster does not
-  // answer within `timeout`. REQUIRES: loop thread; blocks it for up to `timeout`, so call it at
-  // start-up, not while serving.
+  // Blocking: asks the cluster now for the low and high watermarks of each of `partitions`, so
+  // that start_offset() and end_offset() are exact at once instead of after the first background
+  // refresh (a restarting node reads where its own log ends before it issues sequence numbers
+  // again). Errors: kNotFound if a topic or partition does not exist, kUnavailable if the cluster
+  // does not answer within `timeout`. REQUIRES: loop thread; blocks it for up to `timeout`, so call
+  // it at start-up, not while serving.
   Status load_end_offsets(const std::vector<std::pair<std::string, uint32_t>>& partitions,
                           std::chrono::milliseconds timeout);
 
@@ -166,6 +168,8 @@ class KafkaLog final : public env::Log {
     std::set<PartitionKey> found;    // of those, found in metadata (the loop assigns them)
     std::set<PartitionKey> watched;  // partitions whose watermark end_offset() reports
     std::map<PartitionKey, uint64_t> high_watermark;
+    // From load_end_offsets() only.
+    std::map<PartitionKey, uint64_t> low_watermark;
     std::vector<rd_kafka_t*> to_destroy;  // retired producers, destroyed off the loop
     bool kick = false;                    // new subscriptions: look them up now
     bool stop = false;
