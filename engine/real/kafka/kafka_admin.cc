@@ -174,4 +174,79 @@ Status create_topics(const KafkaLogOptions& options, const std::vector<TopicSpec
   }
 }
 
+Result<std::vector<uint64_t>> delete_records(
+    const KafkaLogOptions& options, const std::vector<std::pair<std::string, uint32_t>>& partitions,
+    std::chrono::milliseconds timeout) {
+  const Clock::time_point deadline = Clock::now() + timeout;
+  Result<Handle> handle = admin_handle(options);
+  if (!handle.is_ok()) return handle.status();
+  // librdkafka reports an unknown partition only as "no leaders found": check first.
+  Result<std::map<std::string, int>> existing = list_topics(handle->get(), remaining_ms(deadline));
+  if (!existing.is_ok()) return existing.status();
+  for (const auto& [topic, partition] : partitions) {
+    auto it = existing->find(topic);
+    if (it == existing->end() || (it->second >= 0 && int(partition) >= it->second)) {
+      return Status::not_found("kafka DeleteRecords: no partition " + topic + "/" +
+                               std::to_string(partition));
+    }
+  }
+  rd_kafka_topic_partition_list_t* before =
+      rd_kafka_topic_partition_list_new(int(partitions.size()));
+  for (const auto& [topic, partition] : partitions) {
+    // RD_KAFKA_OFFSET_END: up to the high watermark, whatever it is when the broker acts.
+    rd_kafka_topic_partition_list_add(before, topic.c_str(), int32_t(partition))->offset =
+        RD_KAFKA_OFFSET_END;
+  }
+  rd_kafka_DeleteRecords_t* request = rd_kafka_DeleteRecords_new(before);
+  rd_kafka_topic_partition_list_destroy(before);
+  char error[512];
+  rd_kafka_queue_t* queue = rd_kafka_queue_new(handle->get());
+  rd_kafka_AdminOptions_t* admin =
+      rd_kafka_AdminOptions_new(handle->get(), RD_KAFKA_ADMIN_OP_DELETERECORDS);
+  rd_kafka_AdminOptions_set_request_timeout(admin, remaining_ms(deadline), error, sizeof error);
+  rd_kafka_AdminOptions_set_operation_timeout(admin, remaining_ms(deadline), error, sizeof error);
+  rd_kafka_DeleteRecords(handle->get(), &request, 1, admin, queue);
+  rd_kafka_DeleteRecords_destroy(request);
+  rd_kafka_AdminOptions_destroy(admin);
+
+  Result<std::vector<uint64_t>> out = std::vector<uint64_t>();
+  rd_kafka_event_t* event = rd_kafka_queue_poll(queue, remaining_ms(deadline) + 1000);
+  if (event == nullptr) {
+    out = Status::unavailable("kafka DeleteRecords: no answer in time");
+  } else if (rd_kafka_event_error(event) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const rd_kafka_resp_err_t err = rd_kafka_event_error(event);
+    out = Status(err == RD_KAFKA_RESP_ERR__TIMED_OUT || err == RD_KAFKA_RESP_ERR__TRANSPORT
+                     ? StatusCode::kUnavailable
+                     : StatusCode::kInvalidArgument,
+                 std::string("kafka DeleteRecords: ") + rd_kafka_event_error_string(event));
+  } else {
+    const rd_kafka_topic_partition_list_t* results =
+        rd_kafka_DeleteRecords_result_offsets(rd_kafka_event_DeleteRecords_result(event));
+    // The result lists the partitions, not necessarily in request order: look each one up.
+    std::vector<uint64_t> starts;
+    for (const auto& [topic, partition] : partitions) {
+      const std::string name = topic + "/" + std::to_string(partition);
+      const rd_kafka_topic_partition_t* r = rd_kafka_topic_partition_list_find(
+          const_cast<rd_kafka_topic_partition_list_t*>(results), topic.c_str(), int32_t(partition));
+      if (r == nullptr) {
+        out = Status::unavailable("kafka DeleteRecords: no result for " + name);
+        break;
+      }
+      if (r->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        const bool unknown = r->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+                             r->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
+                             r->err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION;
+        out = Status(unknown ? StatusCode::kNotFound : StatusCode::kInvalidArgument,
+                     "kafka DeleteRecords " + name + ": " + rd_kafka_err2str(r->err));
+        break;
+      }
+      starts.push_back(uint64_t(std::max<int64_t>(0, r->offset)));
+    }
+    if (out.is_ok()) out = std::move(starts);
+  }
+  if (event != nullptr) rd_kafka_event_destroy(event);
+  rd_kafka_queue_destroy(queue);
+  return out;
+}
+
 }  // namespace meridian::real

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/core/collection.h"
@@ -36,5 +37,18 @@ std::vector<TopicSpec> region_topics(const std::vector<CollectionConfig>& collec
 //                     or an existing topic has a different number of partitions
 Status create_topics(const KafkaLogOptions& options, const std::vector<TopicSpec>& topics,
                      std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+// Deletes every record of each of `partitions` (topic, partition) up to its high watermark:
+// Kafka's DeleteRecords, what retention does to a partition's oldest segments, at once. Offsets
+// are not reused: afterwards the partition's start offset equals its end offset, and a consumer
+// asking for an earlier offset resumes at the end. Returns the new start offset of each
+// partition, in the order given. Blocking, like create_topics. For tests and operators (the
+// node never deletes records). Errors:
+//   kUnavailable      the cluster did not answer within `timeout`
+//   kNotFound         a topic or partition does not exist
+//   kInvalidArgument  the cluster refused the deletion for another reason (the message says)
+Result<std::vector<uint64_t>> delete_records(
+    const KafkaLogOptions& options, const std::vector<std::pair<std::string, uint32_t>>& partitions,
+    std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
 }  // namespace meridian::real

@@ -243,6 +243,47 @@ TEST(KafkaAdmin, CreateTopicsIsIdempotentAndChecksPartitionCounts) {
   EXPECT_EQ(mismatch.code(), StatusCode::kInvalidArgument) << mismatch.to_string();
 }
 
+// DeleteRecords (what retention does, at once): the partition keeps its offsets but no record;
+// a client reading from 0 gets only what is appended afterwards, and load_end_offsets shows
+// start == end (what a restarting node reads to know that its own log cannot be replayed).
+TEST(KafkaAdmin, DeleteRecordsEmptiesPartitionsUpToTheirEnd) {
+  create(*shared_broker, "deleted", 2);
+  EventLoop loop;
+  auto log = make_log(loop, options_for(*shared_broker, "deleted"));
+  ASSERT_NE(log, nullptr);
+  for (const Ack& ack : produce_all(loop, *log, "deleted", 0, 0, 20)) {
+    ASSERT_TRUE(ack.status.is_ok()) << ack.status.to_string();
+  }
+  for (const Ack& ack : produce_all(loop, *log, "deleted", 1, 0, 5)) {
+    ASSERT_TRUE(ack.status.is_ok()) << ack.status.to_string();
+  }
+  const KafkaLogOptions admin = options_for(*shared_broker, "admin");
+  Result<std::vector<uint64_t>> starts = delete_records(admin, {{"deleted", 0}});
+  ASSERT_TRUE(starts.is_ok()) << starts.status().to_string();
+  EXPECT_EQ(*starts, std::vector<uint64_t>({20}));
+
+  EventLoop fresh_loop;
+  auto fresh = make_log(fresh_loop, options_for(*shared_broker, "deleted-fresh"));
+  ASSERT_NE(fresh, nullptr);
+  Status loaded = fresh->load_end_offsets({{"deleted", 0}, {"deleted", 1}}, seconds(10));
+  ASSERT_TRUE(loaded.is_ok()) << loaded.to_string();
+  EXPECT_EQ(fresh->start_offset("deleted", 0), 20u);
+  EXPECT_EQ(fresh->end_offset("deleted", 0), 20u);
+  EXPECT_EQ(fresh->start_offset("deleted", 1), 0u);  // untouched
+  EXPECT_EQ(fresh->end_offset("deleted", 1), 5u);
+  std::vector<uint64_t> seen;
+  fresh->subscribe("deleted", 0, 0, [&](const env::LogRecord& r) { seen.push_back(r.offset); });
+  for (const Ack& ack : produce_all(fresh_loop, *fresh, "deleted", 0, 20, 1)) {
+    ASSERT_TRUE(ack.status.is_ok()) << ack.status.to_string();
+  }
+  EXPECT_TRUE(fresh_loop.run_until([&] { return !seen.empty(); }, seconds(10)));
+  EXPECT_EQ(seen, std::vector<uint64_t>({20}));
+
+  Result<std::vector<uint64_t>> missing = delete_records(admin, {{"no.such.topic", 0}});
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound) << missing.status().to_string();
+  EXPECT_EQ(delete_records(admin, {{"deleted", 7}}).status().code(), StatusCode::kNotFound);
+}
+
 // Kill -9 the broker: produces fail (never a false ack); after a restart on the same data
 // producing works again and every acknowledged record is in the log at its offset.
 TEST(KafkaLog, BrokerKillFailsProducesAndLosesNothingAcknowledged) {
