@@ -105,6 +105,10 @@ TEST(RegionNodeCheckpoint, RejectedSegmentWhoseRecordsAreGoneIsRecoveredFromAPee
   EXPECT_TRUE(w.node(1).collection(kColl)->same_state_as(*w.node(0).collection(kColl)));
   EXPECT_NE(w.observer(1).durability.back().find("recovered from peer a"), std::string::npos)
       << w.observer(1).durability.back();
+  // What retention deleted is neither consumed nor backlog: it will never arrive.
+  for (const node::RegionNode::ShardLag& lag : w.node(1).replication_lag()) {
+    EXPECT_EQ(lag.backlog(), 0u) << lag.origin << "/" << lag.shard;
+  }
 
   // b continues the shard's sequence after the recovered ones: a would drop a reused one as a
   // duplicate.

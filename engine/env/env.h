@@ -93,8 +93,9 @@ class Log {
 
   // The first offset the cluster still holds for topic/partition: records before it were
   // deleted (retention, DeleteRecords), and start_offset() == end_offset() means none is left.
-  // 0 if unknown. Read at start-up, to tell a partition that will never deliver the records
-  // before its end from one that is merely slow; the default (unknown) is always safe.
+  // 0 if unknown. Records before it will never be delivered: the node reads it at start-up (its
+  // own partitions), and counts no backlog and waits for nothing below it (lag, anti-entropy).
+  // The default (unknown) is safe: lag is then overstated, never understated.
   virtual uint64_t start_offset(const std::string& topic, uint32_t partition) const {
     (void)topic;
     (void)partition;

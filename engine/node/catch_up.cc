@@ -56,9 +56,12 @@ void RegionNode::anti_entropy() {
         if (options_.catch_up_after <= 0 || now - it->second.since < options_.catch_up_after) {
           continue;
         }
+        const std::string topic = mirrored_topic(origin.name, wal_topic(name));
         auto consumed = consumed_.find(key);
-        const uint64_t position = consumed == consumed_.end() ? 0 : consumed->second;
-        if (env_.log.end_offset(mirrored_topic(origin.name, wal_topic(name)), s) > position) {
+        // Records before the start offset were deleted: they will not arrive.
+        const uint64_t position = std::max(env_.log.start_offset(topic, s),
+                                           consumed == consumed_.end() ? 0 : consumed->second);
+        if (env_.log.end_offset(topic, s) > position) {
           continue;  // the log still has records for it: let them arrive
         }
         if (catching_up_.count({name, s}) == 0) start_catch_up(name, s, origin.id);

@@ -235,9 +235,12 @@ std::vector<RegionNode::ShardLag> RegionNode::replication_lag() const {
       const std::string topic =
           self ? wal_topic(name) : mirrored_topic(origin.name, wal_topic(name));
       for (uint32_t s = 0; s < state->collection->config().num_shards; ++s) {
-        ShardLag lag{name, origin.id, s, 0, env_.log.end_offset(topic, s)};
+        // Records before the log's start offset were deleted (retention): the subscription
+        // continues after them, so they are neither consumed nor backlog.
+        ShardLag lag{name, origin.id, s, env_.log.start_offset(topic, s),
+                     env_.log.end_offset(topic, s)};
         auto it = consumed_.find({name, origin.id, s});
-        if (it != consumed_.end()) lag.consumed = it->second;
+        if (it != consumed_.end()) lag.consumed = std::max(lag.consumed, it->second);
         out.push_back(lag);
       }
     }

@@ -411,13 +411,15 @@ Status KafkaLog::load_end_offsets(const std::vector<std::pair<std::string, uint3
     shared_.watched.emplace(topic, partition);
     uint64_t& known = shared_.high_watermark[{topic, partition}];
     known = std::max(known, uint64_t(high));
-    shared_.low_watermark[{topic, partition}] = uint64_t(std::max<int64_t>(0, low));
+    uint64_t& start = shared_.low_watermark[{topic, partition}];
+    start = std::max(start, uint64_t(std::max<int64_t>(0, low)));
   }
   return Status::ok();
 }
 
 uint64_t KafkaLog::start_offset(const std::string& topic, uint32_t partition) const {
   std::lock_guard lock(mu_);
+  shared_.watched.emplace(topic, partition);
   auto it = shared_.low_watermark.find({topic, partition});
   return it == shared_.low_watermark.end() ? 0 : it->second;
 }
@@ -462,7 +464,7 @@ void KafkaLog::background_main() {
       auto it = partitions.find(key.first);
       if (it != partitions.end() && int64_t(key.second) < it->second) found.insert(key);
     }
-    std::map<PartitionKey, uint64_t> highs;
+    std::map<PartitionKey, std::pair<uint64_t, uint64_t>> marks;  // low, high
     if (want_watermarks && reachable) {
       last_watermarks = Clock::now();
       for (const PartitionKey& key : watched) {
@@ -472,7 +474,7 @@ void KafkaLog::background_main() {
         const rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
             handle, key.first.c_str(), int32_t(key.second), &low, &high, kBlockingRequestTimeoutMs);
         if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-          highs[key] = uint64_t(high);
+          marks[key] = {uint64_t(std::max<int64_t>(0, low)), uint64_t(high)};
         } else if (err == RD_KAFKA_RESP_ERR__TRANSPORT || err == RD_KAFKA_RESP_ERR__TIMED_OUT ||
                    err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
           break;  // the cluster went away mid-refresh: try again next time
@@ -481,9 +483,11 @@ void KafkaLog::background_main() {
     }
 
     lock.lock();
-    for (const auto& [key, high] : highs) {
+    for (const auto& [key, mark] : marks) {
       uint64_t& known = shared_.high_watermark[key];
-      if (high > known) known = high;
+      if (mark.second > known) known = mark.second;
+      uint64_t& start = shared_.low_watermark[key];
+      if (mark.first > start) start = mark.first;
     }
     if (!found.empty()) {
       for (const PartitionKey& key : found) shared_.wanted.erase(key);

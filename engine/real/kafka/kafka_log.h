@@ -40,7 +40,8 @@
 // subscription per partition: subscribing again is a programming error (asserted).
 //
 // end_offset: the high watermark as last seen by a fetch response or by the background refresh
-// (every `watermark_refresh_ms`); 0 until known. For lag reporting only.
+// (every `watermark_refresh_ms`); 0 until known. For lag reporting only. start_offset: the low
+// watermark, from the same refresh (and load_end_offsets).
 //
 // Limits: at most `max_outstanding_produces` produces not yet reported (further ones fail with
 // kUnavailable "producer buffer full", reported on the next poll), at most
@@ -127,7 +128,8 @@ class KafkaLog final : public env::Log {
   void subscribe(const std::string& topic, uint32_t partition, uint64_t from_offset,
                  RecordFn on_record) override;
   uint64_t end_offset(const std::string& topic, uint32_t partition) const override;
-  // The low watermark as read by load_end_offsets() (0 for partitions it was not asked about).
+  // The low watermark as read by load_end_offsets() or, like end_offset(), by the background
+  // refresh; 0 until known.
   uint64_t start_offset(const std::string& topic, uint32_t partition) const override;
 
   // Blocking: asks the cluster now for the low and high watermarks of each of `partitions`, so
@@ -168,10 +170,9 @@ class KafkaLog final : public env::Log {
     std::set<PartitionKey> found;    // of those, found in metadata (the loop assigns them)
     std::set<PartitionKey> watched;  // partitions whose watermark end_offset() reports
     std::map<PartitionKey, uint64_t> high_watermark;
-    // From load_end_offsets() only.
-    std::map<PartitionKey, uint64_t> low_watermark;
-    std::vector<rd_kafka_t*> to_destroy;  // retired producers, destroyed off the loop
-    bool kick = false;                    // new subscriptions: look them up now
+    std::map<PartitionKey, uint64_t> low_watermark;  // start_offset()
+    std::vector<rd_kafka_t*> to_destroy;             // retired producers, destroyed off the loop
+    bool kick = false;                               // new subscriptions: look them up now
     bool stop = false;
   };
 
