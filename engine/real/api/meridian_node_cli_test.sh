@@ -6,32 +6,7 @@
 set -euo pipefail
 node=${1:?meridian-node binary}
 gen_certs=${2:?tests/gen_certs.sh}
-work=$(mktemp -d)
-pid=
-cleanup() {
-  if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid"; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-# HTTP without curl (not in scripts/setup): python3's urllib. Prints "<status> <body>".
-http() {  # METHOD URL [JSON_BODY]
-  python3 - "$@" <<'PY'
-import sys, urllib.error, urllib.request
-method, url = sys.argv[1], sys.argv[2]
-data = sys.argv[3].encode() if len(sys.argv) > 3 else None
-request = urllib.request.Request(url, data=data, method=method,
-                                 headers={"Content-Type": "application/json"})
-try:
-    with urllib.request.urlopen(request, timeout=30) as r:
-        status, body = r.status, r.read().decode()
-except urllib.error.HTTPError as e:
-    status, body = e.code, e.read().decode()
-except OSError as e:
-    status, body = 0, str(e)
-print(status, body)
-PY
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../../../tests/lib.sh"  # work, fail, http, start_node, ...
 
 # --help
 "$node" --help >"$work/help.txt" || fail "--help exited $?"
@@ -44,7 +19,7 @@ set -e
 [[ $status -eq 2 ]] || fail "no --config exited $status, expected 2"
 echo "ok: missing --config -> exit 2"
 
-"$gen_certs" "$work/certs"
+make_certs
 write_config() {  # file collections-dimension
   cat >"$1" <<YAML
 region: {name: solo, id: 1}
@@ -82,14 +57,7 @@ echo "ok: missing tls.key -> $(cat "$work/nokey.err")"
 
 # Serve, write, read back, SIGTERM.
 write_config "$work/node.yaml" 4
-"$node" --config "$work/node.yaml" >"$work/node.out" 2>"$work/node.err" &
-pid=$!
-for _ in $(seq 100); do
-  grep -q "ready" "$work/node.out" 2>/dev/null && break
-  sleep 0.1
-done
-grep -q "ready" "$work/node.out" || fail "node not ready: $(cat "$work/node.err")"
-http=$(grep -o 'http=[0-9.]*:[0-9]*' "$work/node.out" | cut -d= -f2)
+start_node
 [[ $(http GET "http://$http/healthz") == 200* ]] || fail "healthz"
 answer=$(http POST "http://$http/v1/collections/docs/vectors" '{"id": "v1", "embedding": [1, 2, 3, 4]}')
 [[ $answer == 200* ]] || fail "upsert: $answer"
@@ -104,12 +72,6 @@ answer=$(http POST "http://$http/v1/collections/docs/vectors" '{"id": "v2", "emb
 [[ $(http GET "http://$http/healthz") == 200* ]] || fail "healthz after a bad request"
 echo "ok: served $http, read-your-writes, 400 on a bad request"
 
-kill -TERM "$pid"
-set +e
-wait "$pid"
-status=$?
-set -e
-pid=
-[[ $status -eq 0 ]] || fail "SIGTERM: exit $status: $(cat "$work/node.err")"
+stop_node
 grep -q "stopped" "$work/node.err" || fail "no clean stop: $(cat "$work/node.err")"
 echo "ok: SIGTERM -> exit 0"

@@ -12,25 +12,10 @@ set -euo pipefail
 node=${1:?meridian-node binary}
 gen_certs=${2:?tests/gen_certs.sh}
 kafka=${3:?scripts/kafka}
-work=$(mktemp -d)
-pid=
-export MERIDIAN_KAFKA_OWNER_PID=$$  # scripts/kafka's watchdog stops the broker if we die
-cleanup() {
-  if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid"; fi
-  "$kafka" stop "$work/broker" >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*" >&2
-  [[ -f $work/node.err ]] && tail -20 "$work/node.err" >&2
-  exit 1
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../../../tests/lib.sh"  # work, fail, http, start_node, ...
 
-read -r port controller_port <<<"$("$kafka" free-ports 2 | tr "\n" " ")"
-bootstrap=$("$kafka" start solo "$port" "$controller_port" "$work/broker")
-echo "broker at $bootstrap"
-"$gen_certs" "$work/certs"
+start_broker
+make_certs
 cat >"$work/node.yaml" <<YAML
 region: {name: solo, id: 1}
 regions:
@@ -43,19 +28,6 @@ engine: {checkpoint_interval_ms: 300}
 collections:
   - {name: docs, dimension: 8, metric: l2, index: flat, shards: 4}
 YAML
-
-start_node() {
-  : >"$work/node.out"
-  "$node" --config "$work/node.yaml" >"$work/node.out" 2>>"$work/node.err" &
-  pid=$!
-  for _ in $(seq 600); do
-    grep -q "ready" "$work/node.out" && break
-    kill -0 "$pid" 2>/dev/null || fail "node exited"
-    sleep 0.1
-  done
-  grep -q "ready" "$work/node.out" || fail "node not ready"
-  http=$(grep -o 'http=[0-9.]*:[0-9]*' "$work/node.out" | cut -d= -f2)
-}
 
 # Concurrent writers for `seconds`; every acknowledged id goes to acked.txt ("id value").
 load() {  # seconds first_id

@@ -8,42 +8,10 @@ set -euo pipefail
 node=${1:?meridian-node binary}
 gen_certs=${2:?tests/gen_certs.sh}
 kafka=${3:?scripts/kafka}
-work=$(mktemp -d)
-pid=
-export MERIDIAN_KAFKA_OWNER_PID=$$  # scripts/kafka's watchdog stops the broker if we die
-cleanup() {
-  if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid"; fi
-  "$kafka" stop "$work/broker" >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
-# HTTP without curl (not in scripts/setup): python3's urllib. Prints "<status> <body>".
-http() {  # METHOD URL [JSON_BODY]
-  python3 - "$@" <<'PY'
-import sys, urllib.error, urllib.request
-method, url = sys.argv[1], sys.argv[2]
-data = sys.argv[3].encode() if len(sys.argv) > 3 else None
-request = urllib.request.Request(url, data=data, method=method,
-                                 headers={"Content-Type": "application/json"})
-try:
-    with urllib.request.urlopen(request, timeout=30) as r:
-        status, body = r.status, r.read().decode()
-except urllib.error.HTTPError as e:
-    status, body = e.code, e.read().decode()
-except OSError as e:
-    status, body = 0, str(e)
-print(status, body)
-PY
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../../../tests/lib.sh"  # work, fail, http, start_node, ...
 
-read -r port controller_port <<<"$("$kafka" free-ports 2 | tr "\n" " ")"
-bootstrap=$("$kafka" start solo "$port" "$controller_port" "$work/broker")
-echo "broker at $bootstrap"
-"$gen_certs" "$work/certs"
+start_broker
+make_certs
 cat >"$work/node.yaml" <<YAML
 region: {name: solo, id: 1}
 regions:
@@ -54,29 +22,6 @@ listen: {grpc: 127.0.0.1:0, http: 127.0.0.1:0}
 collections:
   - {name: docs, dimension: 4, metric: l2, index: flat, shards: 4}
 YAML
-
-start_node() {
-  : >"$work/node.out"
-  "$node" --config "$work/node.yaml" >"$work/node.out" 2>>"$work/node.err" &
-  pid=$!
-  for _ in $(seq 600); do
-    grep -q "ready" "$work/node.out" && break
-    kill -0 "$pid" 2>/dev/null || fail "node exited: $(cat "$work/node.err")"
-    sleep 0.1
-  done
-  grep -q "ready" "$work/node.out" || fail "node not ready: $(cat "$work/node.err")"
-  http=$(grep -o 'http=[0-9.]*:[0-9]*' "$work/node.out" | cut -d= -f2)
-}
-
-stop_node() {
-  kill -TERM "$pid"
-  set +e
-  wait "$pid"
-  local status=$?
-  set -e
-  pid=
-  [[ $status -eq 0 ]] || fail "SIGTERM: exit $status: $(cat "$work/node.err")"
-}
 
 search() {  # token
   http POST "http://$http/v1/collections/docs/search" \
