@@ -1,8 +1,8 @@
-// Test fixture for region_node_test.cc and region_node_read_test.cc: one or two region nodes
-// ("a" id 1, "b" id 2) on the simulator's pieces, wired as sim/world.cc wires them: per region a
-// SimClock, SimDisk and SimLogCluster with the topics wal.c (kShards partitions) and heartbeat,
-// and MirrorMaker-like SimMirrors of both topics into each region from the other over a Network
-// (kOneWay apart). Peers are a test double that forwards to the other node through the
+// Test fixture for region_node_test.cc and region_node_read_test.cc: one to three region nodes
+// ("a" id 1, "b" id 2, "c" id 3) on the simulator's pieces, wired as sim/world.cc wires them: per
+// region a SimClock, SimDisk and SimLogCluster with the topics wal.c (kShards partitions) and
+// heartbeat, and MirrorMaker-like SimMirrors of both topics into each region from the other over a
+// Network (kOneWay apart). Peers are a test double that forwards to the other node through the
 // scheduler, or fails, as the test says. Everything runs on one Scheduler, seeded.
 #pragma once
 
@@ -248,6 +248,7 @@ class Nodes {
   SimLogCluster& log(size_t r) { return regions_[r]->log; }
   SimFiles& files(size_t r) { return regions_[r]->files; }
   SimDisk& disk(size_t r) { return regions_[r]->disk; }
+  SimClock& clock(size_t r) { return regions_[r]->clock; }
   TestPeers& peers(size_t r) { return regions_[r]->peers; }
   Recorder& observer(size_t r) { return regions_[r]->observer; }
   Network& network() { return network_; }
@@ -297,7 +298,7 @@ class Nodes {
     EXPECT_TRUE(region.node->start().is_ok());
   }
 
-  const std::vector<std::string> names_ = {"a", "b"};
+  const std::vector<std::string> names_ = {"a", "b", "c"};
   std::function<void(node::NodeOptions&)> tweak_;
   Network network_;
   std::vector<std::unique_ptr<Region>> regions_;

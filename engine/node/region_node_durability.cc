@@ -151,6 +151,8 @@ void RegionNode::checkpoint_step(uint64_t n) {
     return;
   }
   const auto [name, s] = p->to_write[p->next++];
+  // Compaction drops what is causally stable before the shard is written out.
+  collect_shard(*find(name), s);
   const Collection& collection = *find(name)->collection;
   const ShardReplica& replica = collection.shard(s);
   std::string bytes = write_snapshot_segment(snapshot_header(collection.config(), s), replica);
