@@ -334,8 +334,9 @@ void RegionNode::heartbeat() {
   // below) and every later one a larger stamp.
   const uint64_t hlc = clock_.tick(env_.clock.wall_ms());
   std::string value = encode_heartbeat(hlc, stable_point());
-  // Our own writes count like anyone's: applied once consumed from the own log. The claim
-  // holds whether or not the heartbeat record itself becomes durable.
+  // Our own writes count like anyone's: applied once consumed from the own log. The heartbeat
+  // is queued only once durable: a restarted incarnation moves its clock past the newest durable
+  // one (on_own_heartbeat), so no stamp we ever relied on can be undercut by a later write.
   PendingHeartbeat own;
   own.origin_wall_ms = env_.clock.wall_ms();
   own.hlc = hlc;
@@ -343,12 +344,14 @@ void RegionNode::heartbeat() {
     own.sequences.insert(own.sequences.end(), state->next_sequence.begin(),
                          state->next_sequence.end());
   }
-  auto& queue = pending_heartbeats_[options_.self.id];
-  queue.push_back(std::move(own));
-  if (queue.size() > kMaxPendingHeartbeats) queue.pop_front();
   update_stable_frontier();
   env_.log.produce(kHeartbeatTopic, 0, options_.self.name, std::move(value),
-                   [](Status, uint64_t) {});
+                   [this, own = std::move(own)](Status status, uint64_t) mutable {
+                     if (!status.is_ok()) return;
+                     auto& queue = pending_heartbeats_[options_.self.id];
+                     queue.push_back(std::move(own));
+                     if (queue.size() > kMaxPendingHeartbeats) queue.pop_front();
+                   });
   env_.timers.after(options_.heartbeat_interval, [this] { heartbeat(); });
 }
 

@@ -291,7 +291,7 @@ class RegionNode {
   mutable std::map<RegionId, uint64_t> fresh_as_of_wall_ms_;
   std::map<RegionId, env::TimeNs> min_offset_;
   mutable std::map<RegionId, std::deque<PendingHeartbeat>> pending_heartbeats_;
-  // Garbage collection. Per origin (self included: its own heartbeats are queued when sent):
+  // Garbage collection. Per origin (self included: its own heartbeats are queued once durable):
   // the HLC stamp of the newest heartbeat whose data is applied. Per other region: the newest
   // stable point it reported. The stable frontier G; the own heartbeat offset to read up to
   // during recovery (0: done); which shard anti-entropy collects next.

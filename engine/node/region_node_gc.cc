@@ -6,11 +6,12 @@
 // monotonic, and a restarted X reads its newest heartbeat before its first write, see
 // on_own_heartbeat). So once a region has applied the vouched sequences it has applied every
 // write of X older than h, for good. The minimum of such h over all origins (the stable point S)
-// is a timestamp below which the region is complete; the stable frontier G additionally waits
-// for every other region's reported S, so that every region is complete below G. Since no
-// mutation older than G will ever be applied anywhere again (a re-delivered one is a duplicate
-// by version vector), dropping tombstones older than G changes no future outcome
-// (VectorState::collect).
+// is a timestamp below which the region is complete (its own heartbeats count only once
+// durable, because a restarted incarnation can only pass the stamps its log holds); the stable
+// frontier G additionally waits for every other region's reported S, so that every region is
+// complete below G. Since no mutation older than G will ever be applied anywhere again (a
+// re-delivered one is a duplicate by version vector), dropping tombstones older than G changes no
+// future outcome (VectorState::collect).
 //
 // Where collection runs: before a shard is checkpointed or served to a peer, and one shard per
 // anti-entropy round otherwise (so a node without files collects too). The frontier a shard was
