@@ -193,5 +193,56 @@ TEST(RegionNodeGc, RestoredShardKeepsTheFrontierItsSegmentWasCollectedAt) {
   }
 }
 
+// The one way a region can be incomplete below a peer's frontier: it lost its state (restart
+// without checkpoints) and retention deleted part of what it must replay. Region c applied the
+// delete of v, everyone collected v, then c restarts: its log still holds the older upsert of v
+// (mirrored late, after a partition) but no longer the delete. The delta catch-up from a's
+// collected snapshot must drop that upsert rather than resurrect v.
+TEST(RegionNodeGc, CatchUpFromCollectedSnapshotDoesNotResurrectAfterLossyRestart) {
+  SimLogSpec spec;
+  spec.retention_ns = 8 * kSecond;
+  Nodes w(
+      3,
+      [](node::NodeOptions& o) {
+        quick_gc(o);
+        o.checkpoint_interval = 0;  // c restarts from the (partly expired) logs only
+        o.catch_up_after = 1 * kSecond;
+      },
+      42, spec);
+  w.network().partition(1, 0);
+  w.network().partition(1, 2);
+  auto u = w.write(1, upsert("v", 1));  // b, cut off: reaches a and c only after the heal
+  w.run_for(300 * kMillisecond);
+  auto d = w.write(0, remove("v"));  // newer: wins everywhere
+  w.run_for(4 * kSecond);
+  w.network().heal(1, 0);
+  w.network().heal(1, 2);
+  w.run_for(4 * kSecond);  // mirrors resume (after backoff), everyone collects v's tombstone
+  ASSERT_TRUE(u->done && u->r.status.is_ok() && d->done && d->r.status.is_ok());
+  for (size_t r = 0; r < 3; ++r) {
+    ASSERT_GT(w.node(r).stable_frontier(), d->r.timestamp) << "region " << r;
+    ASSERT_EQ(w.node(r).counters().tombstones_collected, 1u) << "region " << r;
+  }
+  // A later write of a to v's shard, so that c's log has something of a's after the gap.
+  const uint32_t shard = w.node(0).collection(kColl)->shard_of("v");
+  std::string other;
+  for (int i = 0; other.empty(); ++i) {
+    const std::string id = "e" + std::to_string(i);
+    if (w.node(0).collection(kColl)->shard_of(id) == shard) other = id;
+  }
+  w.write(0, upsert(other, 2));
+  w.run_for(300 * kMillisecond);
+  w.crash_and_restart(2);
+  w.run_for(300 * kMillisecond);
+  // The replay brought back the old upsert (its delete expired from c's log): c is behind a.
+  ASSERT_TRUE(w.node(2).collection(kColl)->get("v").has_value());
+  w.run_for(4 * kSecond);
+  EXPECT_GE(w.node(2).counters().catch_ups_installed, 1u);
+  EXPECT_FALSE(w.node(2).collection(kColl)->get("v").has_value());
+  EXPECT_TRUE(w.node(2).collection(kColl)->get(other).has_value());
+  EXPECT_TRUE(same_collected_state(w, 0, 2));
+  EXPECT_EQ(w.node(2).counters().digest_mismatches, 0u);
+}
+
 }  // namespace
 }  // namespace meridian::sim::node_test
