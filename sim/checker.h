@@ -109,6 +109,14 @@ struct RunMetrics {
   const LagMetrics* find_lag(RegionIndex from, RegionIndex to) const;
 };
 
+// Whether regions a and b (both running) hold the same state of collection `name`. Regions
+// collect tombstones at different moments, so each shard is compared after normalising both
+// copies at the highest stable frontier any running region reports for it. That is sound once
+// the version vectors are equal (checked first): both applied the same mutations, so both are
+// complete below every frontier either of them, or any region that applied as much, reached.
+// (The min would not do: a region that collected at its higher frontier cannot un-collect.)
+bool same_collected_state(World& world, const std::string& name, RegionIndex a, RegionIndex b);
+
 // Call once the run (faulty and liveness phases) has ended.
 RunMetrics compute_metrics(World& world);
 

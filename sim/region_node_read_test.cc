@@ -180,8 +180,9 @@ TEST(RegionNodeStaleness, HeartbeatArrivingBeforeItsDataDoesNotMakeTheRegionFres
   const auto& heartbeats = w.log(1).records(hb_topic, 0);
   ASSERT_GE(heartbeats.size(), heartbeats_before + 10);
   const std::string& newest = heartbeats.back().value;
-  // Layout: the origin's wall clock (ms), then one sequence per shard (u64 little-endian each).
-  ASSERT_EQ(newest.size(), 8u * (1 + kShards));
+  // Layout: the origin's wall clock (ms), then one sequence per shard, then the heartbeat's HLC
+  // stamp and the origin's stable point (u64 little-endian each).
+  ASSERT_EQ(newest.size(), 8u * (3 + kShards));
   uint64_t vouched = 0;
   for (int i = 7; i >= 0; --i) {
     vouched = (vouched << 8) | uint8_t(newest[8 * (1 + x->r.shard) + i]);

@@ -1,8 +1,8 @@
-// Test fixture for region_node_test.cc and region_node_read_test.cc: one or two region nodes
-// ("a" id 1, "b" id 2) on the simulator's pieces, wired as sim/world.cc wires them: per region a
-// SimClock, SimDisk and SimLogCluster with the topics wal.c (kShards partitions) and heartbeat,
-// and MirrorMaker-like SimMirrors of both topics into each region from the other over a Network
-// (kOneWay apart). Peers are a test double that forwards to the other node through the
+// Test fixture for region_node_test.cc and region_node_read_test.cc: one to three region nodes
+// ("a" id 1, "b" id 2, "c" id 3) on the simulator's pieces, wired as sim/world.cc wires them: per
+// region a SimClock, SimDisk and SimLogCluster with the topics wal.c (kShards partitions) and
+// heartbeat, and MirrorMaker-like SimMirrors of both topics into each region from the other over a
+// Network (kOneWay apart). Peers are a test double that forwards to the other node through the
 // scheduler, or fails, as the test says. Everything runs on one Scheduler, seeded.
 #pragma once
 
@@ -69,7 +69,8 @@ class TestPeers final : public node::Peers {
     targets.push_back(region);
     auto it = nodes.find(region);
     if (fail || it == nodes.end()) {
-      scheduler_.after(2 * delay, [done = std::move(done), region] {
+      scheduler_.after(2 * delay, [done = std::move(done), region, alive = alive_] {
+        if (!*alive) return;
         node::SearchResponse r;
         r.status = Status::unavailable("peer " + region + " unreachable");
         done(std::move(r));
@@ -77,9 +78,12 @@ class TestPeers final : public node::Peers {
       return;
     }
     node::RegionNode* target = it->second;
-    scheduler_.after(delay, [this, target, request, done = std::move(done)] {
-      target->search(request, [this, done](node::SearchResponse r) {
-        scheduler_.after(delay, [done, r = std::move(r)] { done(r); });
+    scheduler_.after(delay, [this, target, request, done = std::move(done), alive = alive_] {
+      if (!*alive) return;
+      target->search(request, [this, done, alive](node::SearchResponse r) {
+        scheduler_.after(delay, [done, r = std::move(r), alive] {
+          if (*alive) done(r);
+        });
       });
     });
   }
@@ -92,7 +96,9 @@ class TestPeers final : public node::Peers {
     } else {
       r = it->second->serve_shard_delta(request);
     }
-    scheduler_.after(2 * delay, [done = std::move(done), r = std::move(r)] { done(r); });
+    scheduler_.after(2 * delay, [done = std::move(done), r = std::move(r), alive = alive_] {
+      if (*alive) done(r);
+    });
   }
   void fetch_shard_digest(const std::string& region, const node::ShardDigestRequest& request,
                           std::function<void(node::ShardDigestResponse)> done) override {
@@ -103,7 +109,14 @@ class TestPeers final : public node::Peers {
     } else {
       r = it->second->serve_shard_digest(request);
     }
-    scheduler_.after(2 * delay, [done = std::move(done), r = std::move(r)] { done(r); });
+    scheduler_.after(2 * delay, [done = std::move(done), r = std::move(r), alive = alive_] {
+      if (*alive) done(r);
+    });
+  }
+  // The calling process died: answers still in flight are never delivered (its node is gone).
+  void drop_calls() {
+    *alive_ = false;
+    alive_ = std::make_shared<bool>(true);
   }
   std::map<std::string, node::RegionNode*> nodes;  // reachable regions
   bool fail = false;                               // every call fails (after 2 * delay)
@@ -112,6 +125,7 @@ class TestPeers final : public node::Peers {
 
  private:
   Scheduler& scheduler_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 struct Region {
@@ -229,6 +243,7 @@ class Nodes {
   void crash_and_restart(size_t r, SimFiles::CrashMode mode = SimFiles::CrashMode::kLoseUnsynced) {
     Region& region = *regions_[r];
     region.timers->kill();
+    region.peers.drop_calls();
     region.node.reset();
     region.log.drop_clients();
     region.files.crash(mode);
@@ -248,6 +263,7 @@ class Nodes {
   SimLogCluster& log(size_t r) { return regions_[r]->log; }
   SimFiles& files(size_t r) { return regions_[r]->files; }
   SimDisk& disk(size_t r) { return regions_[r]->disk; }
+  SimClock& clock(size_t r) { return regions_[r]->clock; }
   TestPeers& peers(size_t r) { return regions_[r]->peers; }
   Recorder& observer(size_t r) { return regions_[r]->observer; }
   Network& network() { return network_; }
@@ -297,7 +313,7 @@ class Nodes {
     EXPECT_TRUE(region.node->start().is_ok());
   }
 
-  const std::vector<std::string> names_ = {"a", "b"};
+  const std::vector<std::string> names_ = {"a", "b", "c"};
   std::function<void(node::NodeOptions&)> tweak_;
   Network network_;
   std::vector<std::unique_ptr<Region>> regions_;

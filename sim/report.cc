@@ -94,6 +94,13 @@ std::string format_summary(const RunResult& r, const std::string& revision,
         << "), " << d.catch_up_bytes << " bytes moved vs " << d.catch_up_full_bytes
         << " for full copies\n";
   }
+  if (!r.durability.empty()) {
+    out << "tombstones collected:";
+    for (size_t i = 0; i < r.durability.size(); ++i) {
+      out << " " << r.metrics.regions[i].region << "=" << r.durability[i].tombstones_collected;
+    }
+    out << "\n";
+  }
   out << "coverage:";
   for (const auto& [name, count] : r.coverage) out << " " << name << "=" << count;
   out << "\n\nchecks:\n";
@@ -133,7 +140,9 @@ nlohmann::json to_json(const RunResult& r, const std::string& revision) {
          {"error_rate", m.error_rate},
          {"search_p50_ms", m.search_p50_ms},
          {"search_p99_ms", m.search_p99_ms},
-         {"served_ops_per_s", m.ops_per_s}});
+         {"served_ops_per_s", m.ops_per_s},
+         {"tombstones_collected",
+          i < r.durability.size() ? r.durability[i].tombstones_collected : 0}});
   }
   for (const LagMetrics& l : r.metrics.lag) {
     j["replication_lag"].push_back(

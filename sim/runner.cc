@@ -41,11 +41,8 @@ bool converged(World& world) {
     if (world.node(RegionIndex(r))->pending_writes() > 0) return false;
   }
   for (const CollectionSpec& c : world.scenario().collections) {
-    const Collection* first = world.node(0)->collection(c.config.name);
     for (size_t r = 1; r < world.region_count(); ++r) {
-      if (!first->same_state_as(*world.node(RegionIndex(r))->collection(c.config.name))) {
-        return false;
-      }
+      if (!same_collected_state(world, c.config.name, 0, RegionIndex(r))) return false;
     }
   }
   return true;
@@ -86,6 +83,7 @@ void DurabilityStats::add(const node::NodeCounters& c) {
   catch_up_failures += c.catch_up_failures;
   catch_up_bytes += c.catch_up_bytes;
   catch_up_full_bytes += c.catch_up_full_bytes;
+  tombstones_collected += c.tombstones_collected;
 }
 
 bool DurabilityStats::any() const {

@@ -33,8 +33,9 @@ struct DurabilityStats {
   uint64_t writes_refused_recovering = 0;
   uint64_t catch_ups_installed = 0;
   uint64_t catch_up_failures = 0;
-  uint64_t catch_up_bytes = 0;       // signatures + deltas
-  uint64_t catch_up_full_bytes = 0;  // what full snapshot copies would have moved
+  uint64_t catch_up_bytes = 0;        // signatures + deltas
+  uint64_t catch_up_full_bytes = 0;   // what full snapshot copies would have moved
+  uint64_t tombstones_collected = 0;  // ids erased by garbage collection (not in any())
   void add(const node::NodeCounters& c);
   bool any() const;
 };

@@ -66,7 +66,11 @@ Status Collection::check_mutation(const Mutation& m) const {
 
 VectorKey Collection::key_for(const std::string& id, uint32_t /*shard*/, const VectorState* state) {
   auto it = key_of_id_.find(std::string_view(id));
-  if (it != key_of_id_.end()) return it->second;
+  if (it != key_of_id_.end()) {
+    // The id's entry may have been erased by garbage collection and created anew since.
+    slots_[it->second] = VectorSlot{&id, state};
+    return it->second;
+  }
   const VectorKey key = VectorKey(slots_.size());
   key_of_id_.emplace(id, key);
   slots_.push_back(VectorSlot{&id, state});
@@ -97,7 +101,8 @@ Result<ApplyOutcome> Collection::apply_impl(M&& m) {
 Result<ApplyOutcome> Collection::apply(const Mutation& m) { return apply_impl(m); }
 Result<ApplyOutcome> Collection::apply(Mutation&& m) { return apply_impl(std::move(m)); }
 
-Status Collection::merge_shard(const ShardReplica& other) {
+Status Collection::merge_shard(const ShardReplica& other, uint64_t complete_below,
+                               uint64_t other_complete_below) {
   if (other.shard_index() >= shards_.size()) {
     return Status::invalid_argument("shard " + std::to_string(other.shard_index()) +
                                     " does not exist in collection '" + config_.name + "'");
@@ -108,17 +113,28 @@ Status Collection::merge_shard(const ShardReplica& other) {
   // does not matter.
   std::vector<VectorKey> keys;
   std::vector<float> embeddings;
-  shards_[shard].merge(other, [&](const std::string& id, const VectorState& s, VectorChange c) {
-    if (c == VectorChange::kEmbedding) {
-      assert(s.live());
-      keys.push_back(key_for(id, shard, &s));
-      embeddings.insert(embeddings.end(), s.embedding().begin(), s.embedding().end());
-    } else {
-      sync_index(shard, id, s, c);
-    }
-  });
+  shards_[shard].merge(
+      other,
+      [&](const std::string& id, const VectorState& s, VectorChange c) {
+        if (c == VectorChange::kEmbedding) {
+          assert(s.live());
+          keys.push_back(key_for(id, shard, &s));
+          embeddings.insert(embeddings.end(), s.embedding().begin(), s.embedding().end());
+        } else {
+          sync_index(shard, id, s, c);
+        }
+      },
+      complete_below, other_complete_below);
   if (!keys.empty()) partition_of_shard(shard).upsert_batch(keys, embeddings);
   return Status::ok();
+}
+
+size_t Collection::collect_garbage(uint32_t shard, uint64_t g) {
+  assert(shard < shards_.size());
+  return shards_[shard].collect_garbage(g, [this](const std::string& id) {
+    auto it = key_of_id_.find(std::string_view(id));
+    if (it != key_of_id_.end()) slots_[it->second] = VectorSlot{nullptr, nullptr};
+  });
 }
 
 namespace {

@@ -59,7 +59,9 @@ struct VectorView {
 };
 
 // What a VectorKey stands for. Both pointers point into a shard replica's map, whose entries
-// have stable addresses and are never erased while the collection lives.
+// have stable addresses until garbage collection erases them; collect_garbage() then nulls the
+// slot (the id was not live, so the index does not hold its key) and a later write of the same
+// id points the slot at the new entry.
 struct VectorSlot {
   const std::string* id;
   const VectorState* state;
@@ -87,7 +89,13 @@ class Collection {
   std::optional<VectorView> get(std::string_view id) const;
 
   // Joins a replica of shard `other.shard_index()` (e.g. received by anti-entropy) into ours.
-  Status merge_shard(const ShardReplica& other);
+  // The two frontiers are ShardReplica::merge's (below which each side is known complete).
+  Status merge_shard(const ShardReplica& other, uint64_t complete_below = 0,
+                     uint64_t other_complete_below = 0);
+
+  // ShardReplica::collect_garbage on one shard, keeping the id slots valid. Returns the number
+  // of ids erased. REQUIRES: shard < num_shards and g is causally stable for that shard.
+  size_t collect_garbage(uint32_t shard, uint64_t g);
 
   uint32_t shard_of(std::string_view id) const;
   const ShardReplica& shard(uint32_t index) const { return shards_[index]; }

@@ -27,11 +27,33 @@ ApplyOutcome ShardReplica::apply_impl(M&& m) {
 ApplyOutcome ShardReplica::apply(const Mutation& m) { return apply_impl(m); }
 ApplyOutcome ShardReplica::apply(Mutation&& m) { return apply_impl(std::move(m)); }
 
-void ShardReplica::merge(const ShardReplica& other, const ChangeFn& on_change) {
+void ShardReplica::merge(const ShardReplica& other, const ChangeFn& on_change,
+                         uint64_t complete_below, uint64_t other_complete_below) {
   assert(other.shard_index_ == shard_index_);
+  // Both filters look at the other side as it was before the merge, so do ours first on a copy.
+  std::unordered_map<std::string, VectorState, StringHash, std::equal_to<>> filtered;
+  if (complete_below > 0) {
+    for (const auto& [id, theirs] : other.states_) {
+      VectorState copy = theirs;
+      copy.drop_unconfirmed_below(complete_below, find(id));
+      filtered.emplace(id, std::move(copy));
+    }
+  }
+  if (other_complete_below > 0) {
+    for (const std::string& id : sorted_ids()) {
+      auto it = states_.find(std::string_view(id));
+      VectorState& mine = it->second;
+      const bool was_live = mine.live();
+      VectorChange change = mine.drop_unconfirmed_below(other_complete_below, other.find(id));
+      if (mine.live() != was_live) --live_count_;
+      if (change != VectorChange::kNone && on_change) on_change(it->first, mine, change);
+    }
+  }
   // Visit in id order so that callbacks (and whatever they log) are deterministic.
   for (const std::string& id : other.sorted_ids()) {
-    const VectorState& theirs = other.states_.find(std::string_view(id))->second;
+    const VectorState& theirs = complete_below > 0
+                                    ? filtered.find(std::string_view(id))->second
+                                    : other.states_.find(std::string_view(id))->second;
     auto it = states_.find(std::string_view(id));
     if (it == states_.end()) it = states_.emplace(id, VectorState()).first;
     VectorState& mine = it->second;
@@ -41,6 +63,28 @@ void ShardReplica::merge(const ShardReplica& other, const ChangeFn& on_change) {
     if (change != VectorChange::kNone && on_change) on_change(it->first, mine, change);
   }
   version_vector_.merge(other.version_vector_);
+}
+
+size_t ShardReplica::collect_garbage(uint64_t g,
+                                     const std::function<void(const std::string&)>& on_erase) {
+  collected_below_ = std::max(collected_below_, g);
+  // Each entry is normalised on its own, so the map's iteration order cannot matter; the
+  // erased ids are reported sorted.
+  std::vector<std::string> erased;
+  size_t count = 0;
+  for (auto it = states_.begin(); it != states_.end();) {
+    if (it->second.collect(g)) {
+      assert(!it->second.live());
+      ++count;
+      if (on_erase) erased.push_back(it->first);
+      it = states_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  std::sort(erased.begin(), erased.end());
+  for (const std::string& id : erased) on_erase(id);
+  return count;
 }
 
 const VectorState* ShardReplica::find(std::string_view id) const {

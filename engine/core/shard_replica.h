@@ -31,8 +31,8 @@ struct StringHash {
 struct ApplyOutcome {
   bool duplicate = false;  // (origin, sequence) was already applied: nothing was done
   VectorChange change = VectorChange::kNone;
-  // The vector's id and state after the apply. Stable until the entry is erased (entries are
-  // never erased yet: tombstone collection arrives with compaction).
+  // The vector's id and state after the apply. Stable until the entry is erased, which only
+  // collect_garbage() does: use them before the next collection of the shard.
   const std::string* id = nullptr;
   const VectorState* state = nullptr;
 };
@@ -54,7 +54,29 @@ class ShardReplica {
 
   // Joins `other`'s state into this one; calls `on_change` for every vector whose visible state
   // changed, in ascending id order. REQUIRES: other is a replica of the same shard.
-  void merge(const ShardReplica& other, const ChangeFn& on_change = nullptr);
+  //
+  // With garbage collection, either side may have dropped tombstones, so a plain join could
+  // resurrect what the other side overwrote and then forgot. `complete_below` (this replica) and
+  // `other_complete_below` say below which HLC timestamp each side is known to have applied every
+  // mutation (0: unknown). Before the join, components of `other` below complete_below that
+  // this replica does not hold are ignored, and components of this replica below
+  // other_complete_below that `other` does not hold are dropped (VectorState::
+  // drop_unconfirmed_below): the complete side's view is the truth there. A vector may then be
+  // reported twice (removed, then re-set by the join).
+  void merge(const ShardReplica& other, const ChangeFn& on_change = nullptr,
+             uint64_t complete_below = 0, uint64_t other_complete_below = 0);
+
+  // Garbage collection at `g` (VectorState::collect on every entry): drops tombstones and unset
+  // payload entries older than g and erases ids left with nothing. Returns the number of ids
+  // erased and calls `on_erase` for each, in ascending id order. The version vector is kept, so
+  // a re-delivered old mutation is still a duplicate. Idempotent; visible state is unchanged.
+  // REQUIRES: every mutation with timestamp < g has been applied (g is causally stable here).
+  // Invalidates ApplyOutcome pointers into erased entries.
+  size_t collect_garbage(uint64_t g,
+                         const std::function<void(const std::string& id)>& on_erase = nullptr);
+  // The largest g collect_garbage() ran at (0 if never): the replica is complete below it.
+  // Local bookkeeping, not replicated state: not part of operator== nor of snapshots.
+  uint64_t collected_below() const { return collected_below_; }
 
   // nullptr if the id has never been written in this shard.
   const VectorState* find(std::string_view id) const;
@@ -81,6 +103,7 @@ class ShardReplica {
   std::unordered_map<std::string, VectorState, StringHash, std::equal_to<>> states_;
   VersionVector version_vector_;
   size_t live_count_ = 0;
+  uint64_t collected_below_ = 0;
 };
 
 }  // namespace meridian

@@ -23,6 +23,17 @@ void drop_entries_older_than(Map& map, Stamp stamp) {
   std::erase_if(map, [&](const auto& kv) { return kv.second.stamp < stamp; });
 }
 
+// Erases the entries of `map` with timestamp < g that `confirm` lacks or holds with another stamp.
+template <typename Map>
+void drop_unconfirmed(Map& map, uint64_t g, const Map* confirm) {
+  std::erase_if(map, [&](const auto& kv) {
+    if (kv.second.stamp.timestamp >= g) return false;
+    if (confirm == nullptr) return true;
+    auto it = confirm->find(kv.first);
+    return it == confirm->end() || it->second.stamp != kv.second.stamp;
+  });
+}
+
 VectorChange stronger(VectorChange a, VectorChange b) { return a > b ? a : b; }
 
 }  // namespace
@@ -125,6 +136,31 @@ VectorChange VectorState::merge(const VectorState& other) {
     }
   }
   return change;
+}
+
+bool VectorState::collect(uint64_t g) {
+  if (!live_ && base_stamp_.timestamp < g) base_stamp_ = Stamp();
+  std::erase_if(
+      fields_, [g](const auto& kv) { return !kv.second.present && kv.second.stamp.timestamp < g; });
+  std::erase_if(
+      tags_, [g](const auto& kv) { return !kv.second.present && kv.second.stamp.timestamp < g; });
+  return !live_ && base_stamp_.is_zero() && fields_.empty() && tags_.empty();
+}
+
+VectorChange VectorState::drop_unconfirmed_below(uint64_t g, const VectorState* confirm) {
+  const bool was_live = live_;
+  const Payload before = visible_payload();
+  if (!base_stamp_.is_zero() && base_stamp_.timestamp < g &&
+      (confirm == nullptr || confirm->base_stamp_ != base_stamp_)) {
+    // The zero base keeps the invariant (no entry older than the base) trivially.
+    base_stamp_ = Stamp();
+    live_ = false;
+    embedding_.clear();
+  }
+  drop_unconfirmed(fields_, g, confirm == nullptr ? nullptr : &confirm->fields_);
+  drop_unconfirmed(tags_, g, confirm == nullptr ? nullptr : &confirm->tags_);
+  if (was_live && !live_) return VectorChange::kRemoved;
+  return visible_payload() == before ? VectorChange::kNone : VectorChange::kPayload;
 }
 
 Payload VectorState::visible_payload() const {

@@ -53,6 +53,27 @@ class VectorState {
   Payload visible_payload() const;
   bool has_tag(const std::string& tag) const;
 
+  // Garbage collection at a causally stable point `g` (an HLC timestamp; see
+  // RegionNode::stable_frontier): a deleted base with timestamp < g becomes the zero base, and
+  // unset fields and removed tags with timestamp < g are dropped. Live data and visible payload
+  // never change. Returns true when nothing is left (not live, zero base, no field or tag entry):
+  // the owner may then forget the id altogether.
+  //
+  // Why this is safe: the caller guarantees every mutation with timestamp < g has been applied
+  // here (and, via the version vector, that none is applied again). A dropped entry could only
+  // matter to a write older than it, and every such write is < g, already applied and lost to
+  // the entry. Later writes are all >= g and compare the same against the zero base as against
+  // the dropped tombstone's stamp. So collecting before or after them gives the same state.
+  bool collect(uint64_t g);
+
+  // Drops every component (base, field or tag entry) with timestamp < g that `confirm` does not
+  // hold with the same stamp (`confirm` null: holds nothing). Used when joining a replica that
+  // is complete below g (it applied every mutation < g): a component < g it lacks was
+  // overwritten there by something it collected, so keeping it would resurrect old data.
+  // Returns what that did to the visible state (kRemoved if a live base went, kPayload if only
+  // visible payload changed).
+  VectorChange drop_unconfirmed_below(uint64_t g, const VectorState* confirm);
+
   // Asserts the normalisation invariant; used by tests and debug checks.
   bool check_invariants() const;
 

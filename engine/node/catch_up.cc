@@ -30,6 +30,19 @@ namespace meridian::node {
 
 void RegionNode::anti_entropy() {
   env_.timers.after(options_.anti_entropy_interval, [this] { anti_entropy(); });
+  // Garbage collection of one shard per round (round robin), for shards a checkpoint does not
+  // visit (or nodes without files).
+  update_stable_frontier();
+  std::vector<std::pair<CollectionState*, uint32_t>> all_shards;
+  for (auto& [name, state] : collections_) {
+    for (uint32_t s = 0; s < state->collection->config().num_shards; ++s) {
+      all_shards.emplace_back(state.get(), s);
+    }
+  }
+  if (!all_shards.empty()) {
+    const auto [gc_state, gc_shard] = all_shards[gc_round_++ % all_shards.size()];
+    collect_shard(*gc_state, gc_shard);
+  }
   const env::TimeNs now = env_.clock.monotonic_ns();
   for (const RegionInfo& origin : options_.regions) {
     if (origin.id == options_.self.id) continue;
@@ -127,9 +140,17 @@ bool RegionNode::install_shard_delta(const std::string& collection, uint32_t sha
     return fail("digest mismatch after patching");
   }
   const VersionVector before = state.collection->shard(shard).version_vector();
-  Status merged = state.collection->merge_shard(*segment->replica);
+  // Both sides may have collected tombstones, at different frontiers: each side's view is the
+  // truth below the frontier it is complete below, so neither may resurrect there what the
+  // other dropped (ShardReplica::merge). Afterwards this shard holds everything the peer
+  // applied, so it is complete below the peer's frontier too and is collected there.
+  const uint64_t ours = shard_stable_frontier(collection, shard);
+  Status merged = state.collection->merge_shard(*segment->replica, ours, response.stable_frontier);
   assert(merged.is_ok());
   (void)merged;
+  // Unconditionally: the filters may have left ids with nothing in them.
+  const uint64_t g = std::max(ours, response.stable_frontier);
+  if (g > 0) counters_.tombstones_collected += state.collection->collect_garbage(shard, g);
   state.next_sequence[shard] =
       std::max(state.next_sequence[shard],
                segment->replica->version_vector().max_sequence(options_.self.id));
@@ -146,7 +167,7 @@ bool RegionNode::install_shard_delta(const std::string& collection, uint32_t sha
 ShardDeltaResponse RegionNode::serve_shard_delta(const ShardDeltaRequest& request) {
   ShardDeltaResponse response;
   response.served_by = options_.self.name;
-  const CollectionState* state = find(request.collection);
+  CollectionState* state = find(request.collection);
   if (state == nullptr) {
     response.status = Status::not_found("no collection '" + request.collection + "'");
     return response;
@@ -157,7 +178,10 @@ ShardDeltaResponse RegionNode::serve_shard_delta(const ShardDeltaRequest& reques
                                                std::to_string(config.num_shards) + " shards");
     return response;
   }
+  // Collected first, so the snapshot is normalised at the frontier it is sent with.
+  collect_shard(*state, request.shard);
   const ShardReplica& replica = state->collection->shard(request.shard);
+  response.stable_frontier = shard_stable_frontier(request.collection, request.shard);
   const std::string snapshot =
       write_snapshot_segment(snapshot_header(config, request.shard), replica);
   Result<std::string> delta = rsync_delta(request.signature, snapshot);

@@ -60,6 +60,9 @@ std::string encode_manifest(const CheckpointManifest& m) {
     out << "position " << std::get<0>(key) << " " << std::get<1>(key) << " " << std::get<2>(key)
         << " " << offset << "\n";
   }
+  for (const auto& [key, g] : m.collected_below) {
+    if (g > 0) out << "collected " << key.first << " " << key.second << " " << g << "\n";
+  }
   std::string body = out.str();
   char crc[32];
   std::snprintf(crc, sizeof crc, "crc32c %08x\n", crc32c(body.data(), body.size()));
@@ -104,6 +107,9 @@ Result<CheckpointManifest> decode_manifest(std::string_view text) {
     } else if (f.size() == 5 && f[0] == "position" && parse_u64(f[2], &a) && a <= UINT16_MAX &&
                parse_u64(f[3], &b) && b <= UINT32_MAX && parse_u64(f[4], &c)) {
       m.positions[{std::string(f[1]), RegionId(a), uint32_t(b)}] = c;
+    } else if (f.size() == 4 && f[0] == "collected" && parse_u64(f[2], &a) && a <= UINT32_MAX &&
+               parse_u64(f[3], &b) && b > 0) {
+      m.collected_below[{std::string(f[1]), uint32_t(a)}] = b;
     } else {
       return bad("malformed");
     }

@@ -1,5 +1,7 @@
 // A region node's checkpoint manifest: which segment file holds each shard's snapshot, and from
-// which log offsets to resume each (collection, origin, shard) partition after loading them.
+// which log offsets to resume each (collection, origin, shard) partition after loading them,
+// and below which HLC timestamp each segment was garbage-collected (the snapshot is complete
+// below it, so the restored shard may be compared and merged at that frontier at once).
 //
 // A checkpoint writes the shards' snapshot segments first (new file names; the previous ones
 // stay), then `manifest.<checkpoint>` naming them, and only once that manifest is durable
@@ -15,6 +17,7 @@
 //   hlc <the node's hybrid clock when the snapshots were taken>
 //   segment <collection> <shard> <file name>          (one per shard)
 //   position <collection> <origin id> <shard> <next offset>
+//   collected <collection> <shard> <g>                 (optional, one per collected segment)
 //   crc32c <8 hex digits: CRC-32C of every byte above this line>
 #pragma once
 
@@ -36,6 +39,9 @@ struct CheckpointManifest {
   std::map<std::pair<std::string, uint32_t>, std::string> segments;  // (collection, shard)
   // (collection, origin, shard) -> next offset to consume.
   std::map<std::tuple<std::string, RegionId, uint32_t>, uint64_t> positions;
+  // (collection, shard) -> ShardReplica::collected_below() of its segment; absent when 0.
+  // Manifests written before tombstone collection have none (all 0).
+  std::map<std::pair<std::string, uint32_t>, uint64_t> collected_below;
 
   bool operator==(const CheckpointManifest&) const = default;
 };

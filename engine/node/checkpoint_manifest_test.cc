@@ -13,6 +13,7 @@ CheckpointManifest sample() {
   m.segments[{"docs", 3}] = segment_file_name("docs", 3, 42);
   m.positions[{"docs", 1, 0}] = 1200;
   m.positions[{"docs", 2, 3}] = 7;
+  m.collected_below[{"docs", 3}] = 0x0001'8000'0000'0002ull;
   return m;
 }
 
@@ -21,6 +22,8 @@ TEST(CheckpointManifest, RoundTripsAndIsReadableText) {
   EXPECT_EQ(text.substr(0, 20), "meridian-manifest 1\n");
   EXPECT_NE(text.find("segment docs 3 docs.3.42.seg\n"), std::string::npos);
   EXPECT_NE(text.find("position docs 1 0 1200\n"), std::string::npos);
+  EXPECT_NE(text.find("collected docs 3 " + std::to_string(0x0001'8000'0000'0002ull) + "\n"),
+            std::string::npos);
   Result<CheckpointManifest> back = decode_manifest(text);
   ASSERT_TRUE(back.is_ok()) << back.status().to_string();
   EXPECT_EQ(*back, sample());

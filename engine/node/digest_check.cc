@@ -6,6 +6,8 @@
 // reports it and pulls the peer's snapshot by delta catch-up, whose merge (a join) converges
 // both sides' content where the difference came from missing data. Different version vectors
 // prove nothing (one side is simply behind) and are left to replication and catch-up by lag.
+#include <algorithm>
+
 #include "engine/core/shard_digest.h"
 #include "engine/core/shard_snapshot.h"
 #include "engine/node/collection_state.h"
@@ -13,6 +15,19 @@
 #include "engine/node/region_node.h"
 
 namespace meridian::node {
+
+namespace {
+
+// The digest of `replica` as if collected at `g` (on a copy when that would change it).
+// REQUIRES: replica.collected_below() <= g.
+std::string digest_at(const ShardReplica& replica, uint64_t g) {
+  if (g <= replica.collected_below()) return to_hex(digest_shard(replica).root);
+  ShardReplica copy = replica;
+  copy.collect_garbage(g);
+  return to_hex(digest_shard(copy).root);
+}
+
+}  // namespace
 
 void RegionNode::check_next_digest() {
   env_.timers.after(options_.digest_check_interval, [this] { check_next_digest(); });
@@ -29,10 +44,11 @@ void RegionNode::check_next_digest() {
   const uint64_t round = digest_round_++;
   const auto [collection, shard] = shards[round % shards.size()];
   const RegionInfo& peer = *peers[(round / shards.size()) % peers.size()];
-  env_.peers.fetch_shard_digest(peer.name, ShardDigestRequest{collection, shard},
-                                [this, collection, shard, &peer](ShardDigestResponse response) {
-                                  compare_digest(collection, shard, peer, response);
-                                });
+  env_.peers.fetch_shard_digest(
+      peer.name, ShardDigestRequest{collection, shard, shard_stable_frontier(collection, shard)},
+      [this, collection, shard, &peer](ShardDigestResponse response) {
+        compare_digest(collection, shard, peer, response);
+      });
 }
 
 void RegionNode::compare_digest(const std::string& collection, uint32_t shard,
@@ -43,9 +59,13 @@ void RegionNode::compare_digest(const std::string& collection, uint32_t shard,
   if (state == nullptr || !theirs.is_ok()) return;
   const ShardReplica& replica = state->collection->shard(shard);
   if (!(*theirs == replica.version_vector())) return;  // one side is behind: nothing to compare
+  // The peer digested its state collected at response.stable_frontier; equal version vectors
+  // mean we applied the same mutations, so we are complete below it too and can do the same.
+  // If we have meanwhile collected beyond it, our state cannot be brought back: next round.
+  if (replica.collected_below() > response.stable_frontier) return;
   ++counters_.digest_checks;
   COVER("digest_compared");
-  if (to_hex(digest_shard(replica).root) == response.digest_root) return;
+  if (digest_at(replica, response.stable_frontier) == response.digest_root) return;
   COVER("digest_mismatch");
   ++counters_.digest_mismatches;
   report_durability_problem(collection + " shard " + std::to_string(shard) +
@@ -68,7 +88,11 @@ ShardDigestResponse RegionNode::serve_shard_digest(const ShardDigestRequest& req
   }
   const ShardReplica& replica = state->collection->shard(request.shard);
   encode_version_vector(replica.version_vector(), &response.version_vector);
-  response.digest_root = to_hex(digest_shard(replica).root);
+  // The larger frontier: whichever side is behind the other's version vector makes the
+  // comparison moot anyway, and with equal vectors both are complete below either frontier.
+  response.stable_frontier =
+      std::max(request.stable_frontier, shard_stable_frontier(request.collection, request.shard));
+  response.digest_root = digest_at(replica, response.stable_frontier);
   return response;
 }
 

@@ -96,6 +96,18 @@ void RegionNode::begin_recovery(const Positions& from) {
       }
     }
   }
+  // The newest heartbeat of earlier incarnations (heartbeats are fenced like the wal): its
+  // stamp promised that no write older than it follows, so the clock must pass it before the
+  // first write (on_own_heartbeat).
+  // If retention has deleted even the newest one there is nothing to wait for (waiting would
+  // never end); the wal replay's observe() is then all the clock gets.
+  const uint64_t heartbeats = env_.log.end_offset(kHeartbeatTopic, 0);
+  if (heartbeats > 0 && env_.log.start_offset(kHeartbeatTopic, 0) < heartbeats) {
+    own_heartbeat_until_ = heartbeats;
+    ++recovering_partitions_;
+    env_.log.subscribe(kHeartbeatTopic, 0, heartbeats - 1,
+                       [this](const env::LogRecord& r) { on_own_heartbeat(r); });
+  }
   if (!recovered()) COVER("node_recovering_own_log");
 }
 
@@ -113,6 +125,11 @@ void RegionNode::finish_own_recovery(CollectionState& state, uint32_t shard) {
   uint64_t& until = state.recover_until[shard];
   if (until == 0) return;
   until = 0;
+  finish_recovering_partition();
+}
+
+void RegionNode::finish_recovering_partition() {
+  assert(recovering_partitions_ > 0);
   if (--recovering_partitions_ == 0) {
     COVER("node_recovered");
     heartbeat();
@@ -316,9 +333,10 @@ void RegionNode::on_record(const RegionInfo& origin, const std::string& collecti
   if (!duplicate && !state->waiters.empty()) wake_session_waiters(*state);
 }
 
-std::string RegionNode::encode_heartbeat() const {
+std::string RegionNode::encode_heartbeat(uint64_t hlc, uint64_t stable_point) const {
   // Little-endian u64s: this region's wall clock (ms), then per (collection in name order,
-  // shard) the last sequence issued here.
+  // shard) the last sequence issued here, then the heartbeat's HLC stamp and this region's
+  // stable point (appended last, so that a node that predates them reads the rest unchanged).
   std::string out;
   auto put = [&out](uint64_t v) {
     for (int i = 0; i < 8; ++i) out.push_back(char(v >> (8 * i)));
@@ -327,19 +345,43 @@ std::string RegionNode::encode_heartbeat() const {
   for (const auto& [name, state] : collections_) {
     for (uint64_t seq : state->next_sequence) put(seq);
   }
+  put(hlc);
+  put(stable_point);
   return out;
 }
 
 void RegionNode::heartbeat() {
-  env_.log.produce(kHeartbeatTopic, 0, options_.self.name, encode_heartbeat(),
-                   [](Status, uint64_t) {});
+  // Ticked, so that every write issued before has a smaller stamp (and a sequence vouched for
+  // below) and every later one a larger stamp.
+  const uint64_t hlc = clock_.tick(env_.clock.wall_ms());
+  std::string value = encode_heartbeat(hlc, stable_point());
+  // Our own writes count like anyone's: applied once consumed from the own log. The heartbeat
+  // is queued only once durable: a restarted incarnation moves its clock past the newest durable
+  // one (on_own_heartbeat), so no stamp we ever relied on can be undercut by a later write.
+  PendingHeartbeat own;
+  own.origin_wall_ms = env_.clock.wall_ms();
+  own.hlc = hlc;
+  for (const auto& [name, state] : collections_) {
+    own.sequences.insert(own.sequences.end(), state->next_sequence.begin(),
+                         state->next_sequence.end());
+  }
+  update_stable_frontier();
+  env_.log.produce(kHeartbeatTopic, 0, options_.self.name, std::move(value),
+                   [this, own = std::move(own)](Status status, uint64_t) mutable {
+                     if (!status.is_ok()) return;
+                     auto& queue = pending_heartbeats_[options_.self.id];
+                     queue.push_back(std::move(own));
+                     if (queue.size() > kMaxPendingHeartbeats) queue.pop_front();
+                   });
   env_.timers.after(options_.heartbeat_interval, [this] { heartbeat(); });
 }
 
 void RegionNode::on_heartbeat(RegionId origin, const std::string& value) {
   size_t shards = 0;
   for (const auto& [name, state] : collections_) shards += state->next_sequence.size();
-  if (value.size() != 8 * (1 + shards)) {
+  // With or without the stamp and stable point (a node that predates garbage collection).
+  const bool stamped = value.size() == 8 * (3 + shards);
+  if (!stamped && value.size() != 8 * (1 + shards)) {
     // A heartbeat from a node with another collection layout (e.g. mid-rollout): it proves the
     // origin is alive but not what it wrote, so it cannot make this region fresh.
     COVER("heartbeat_layout_mismatch");
@@ -353,6 +395,12 @@ void RegionNode::on_heartbeat(RegionId origin, const std::string& value) {
   PendingHeartbeat h;
   h.origin_wall_ms = get(0);
   for (size_t i = 0; i < shards; ++i) h.sequences.push_back(get(1 + i));
+  if (stamped) {
+    h.hlc = get(1 + shards);
+    // Newest first: the heartbeat topic is read in order. A restarted origin reports 0 again,
+    // which holds G back from rising but never lowers it (stable_frontier_ is monotonic).
+    peer_stable_point_[origin] = get(2 + shards);
+  }
   std::vector<uint64_t>& claimed = claimed_[origin];
   claimed.resize(shards, 0);
   for (size_t i = 0; i < shards; ++i) claimed[i] = std::max(claimed[i], h.sequences[i]);
@@ -385,6 +433,8 @@ void RegionNode::refresh_freshness(RegionId origin) const {
     if (!applied) break;
     uint64_t& newest = fresh_as_of_wall_ms_[origin];
     newest = std::max(newest, queue.front().origin_wall_ms);
+    uint64_t& stable = stable_hlc_[origin];
+    stable = std::max(stable, queue.front().hlc);
     queue.pop_front();
   }
 }

@@ -19,11 +19,21 @@
 // absorbs any constant clock skew and only errs towards more staleness (clock steps make it more
 // conservative), short of the minimum transit time, which staleness_margin covers.
 //
+// Tombstone collection (region_node_gc.cc): every heartbeat also carries the HLC timestamp the
+// origin stamped it with (a tick, so every write the origin issued before has a smaller
+// timestamp and a sequence the heartbeat vouches for, and every later write a larger one) and
+// the origin's own stable point. A region's stable point S is the minimum, over every origin
+// including itself, of the stamp of the newest heartbeat whose vouched sequences it has
+// applied: it has applied every mutation older than S. The stable frontier G is the minimum of
+// its own S and the newest S heard from every other region (0 until all were heard from): every
+// region has applied everything older than G, so tombstones older than G can go.
+//
 // Restart: a node has no memory of its own beyond the log (and, with durability, its segment
 // files). On start it replays every region's log; before it accepts writes it reads its own
 // partitions up to their end, so that it continues each shard's sequence after the highest one
 // an earlier incarnation appended (the producer is gap-free and fenced, see ShardProducer and
-// env::Log) and its hybrid clock is past every stamp that incarnation issued. Until then writes
+// env::Log) and its hybrid clock is past every stamp that incarnation issued, including its last
+// heartbeat's (which vouched that no older write would follow). Until then writes
 // fail with `unavailable` and no heartbeat is sent (a heartbeat vouches for sequences).
 //
 // The node runs on one thread; every callback comes from its Env's event loop.
@@ -148,8 +158,9 @@ struct NodeCounters {
   uint64_t catch_up_bytes = 0;       // signatures sent + deltas received
   uint64_t catch_up_full_bytes = 0;  // what full snapshot copies would have transferred
   uint64_t shard_deltas_served = 0;
-  uint64_t digest_checks = 0;      // comparisons where both sides had equal version vectors
-  uint64_t digest_mismatches = 0;  // ... and different digests: divergence
+  uint64_t digest_checks = 0;         // comparisons where both sides had equal version vectors
+  uint64_t digest_mismatches = 0;     // ... and different digests: divergence
+  uint64_t tombstones_collected = 0;  // ids erased by garbage collection
 };
 
 class RegionNode {
@@ -209,6 +220,15 @@ class RegionNode {
 
   void set_observer(NodeObserver* observer) { observer_ = observer; }
 
+  // This region's stable point S (it has applied every mutation with an older HLC timestamp)
+  // and stable frontier G (every region has: tombstones older than G are collected). Both 0
+  // until heard from every region; G never decreases within an incarnation.
+  uint64_t stable_point() const;
+  uint64_t stable_frontier() const { return stable_frontier_; }
+  // Below which timestamp one shard is known complete: max(G, where it was last collected, e.g.
+  // by a catch-up from a peer's collected snapshot).
+  uint64_t shard_stable_frontier(const std::string& collection, uint32_t shard) const;
+
  private:
   struct CollectionState;
   struct SessionWaiter;
@@ -243,7 +263,13 @@ class RegionNode {
   void on_record(const RegionInfo& origin, const std::string& collection,
                  const env::LogRecord& record);
   void on_heartbeat(RegionId origin, const std::string& value);
-  std::string encode_heartbeat() const;
+  std::string encode_heartbeat(uint64_t hlc, uint64_t stable_point) const;
+  // Garbage collection (region_node_gc.cc).
+  void on_own_heartbeat(const env::LogRecord& record);
+  void update_stable_frontier();
+  // Collects one shard at its stable frontier if that moved since the last collection.
+  void collect_shard(CollectionState& state, uint32_t shard);
+  void finish_recovering_partition();
   // Moves fresh_as_of_wall_ms_ forward over heartbeats whose data has been applied.
   void refresh_freshness(RegionId origin) const;
   void heartbeat();
@@ -269,6 +295,7 @@ class RegionNode {
   struct PendingHeartbeat {
     uint64_t origin_wall_ms = 0;      // the origin's wall clock when it sent the heartbeat
     std::vector<uint64_t> sequences;  // per (collection in name order, shard)
+    uint64_t hlc = 0;                 // its HLC stamp (0 from a node without collection)
   };
   static constexpr size_t kMaxPendingHeartbeats = 256;
   // Per origin: the send time (origin wall ms) of the newest heartbeat whose data is applied,
@@ -277,6 +304,15 @@ class RegionNode {
   mutable std::map<RegionId, uint64_t> fresh_as_of_wall_ms_;
   std::map<RegionId, env::TimeNs> min_offset_;
   mutable std::map<RegionId, std::deque<PendingHeartbeat>> pending_heartbeats_;
+  // Garbage collection. Per origin (self included: its own heartbeats are queued once durable):
+  // the HLC stamp of the newest heartbeat whose data is applied. Per other region: the newest
+  // stable point it reported. The stable frontier G; the own heartbeat offset to read up to
+  // during recovery (0: done); which shard anti-entropy collects next.
+  mutable std::map<RegionId, uint64_t> stable_hlc_;
+  std::map<RegionId, uint64_t> peer_stable_point_;
+  uint64_t stable_frontier_ = 0;
+  uint64_t own_heartbeat_until_ = 0;
+  uint64_t gc_round_ = 0;
   env::TimeNs started_at_ = 0;
   size_t recovering_partitions_ = 0;
   NodeObserver* observer_ = nullptr;

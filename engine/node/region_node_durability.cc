@@ -103,6 +103,13 @@ RegionNode::Positions RegionNode::recover_from_files() {
           std::max(state->next_sequence[s], vv.max_sequence(options_.self.id));
       checkpointed_vv_[{name, s}] = vv;
       durable.segments[{name, s}] = file->second;
+      // The segment was collected there, so it is complete below it: the restored shard may
+      // be compared and merged at that frontier at once (its ids are already collected, so
+      // this only records the frontier).
+      if (auto g = chosen->collected_below.find({name, s}); g != chosen->collected_below.end()) {
+        state->collection->collect_garbage(s, g->second);
+        durable.collected_below[{name, s}] = g->second;
+      }
       for (const RegionInfo& origin : options_.regions) {
         auto pos = chosen->positions.find({name, origin.id, s});
         if (pos != chosen->positions.end()) positions[pos->first] = pos->second;
@@ -127,6 +134,7 @@ void RegionNode::checkpoint() {
   pending->manifest.hlc = clock_.last();
   pending->manifest.positions = consumed_;
   pending->manifest.segments = durable_checkpoint_.segments;
+  pending->manifest.collected_below = durable_checkpoint_.collected_below;
   for (const auto& [name, state] : collections_) {
     for (uint32_t s = 0; s < state->collection->config().num_shards; ++s) {
       const ShardReplica& replica = state->collection->shard(s);
@@ -155,11 +163,18 @@ void RegionNode::checkpoint_step(uint64_t n) {
     return;
   }
   const auto [name, s] = p->to_write[p->next++];
+  // Compaction drops what is causally stable before the shard is written out.
+  collect_shard(*find(name), s);
   const Collection& collection = *find(name)->collection;
   const ShardReplica& replica = collection.shard(s);
   std::string bytes = write_snapshot_segment(snapshot_header(collection.config(), s), replica);
   const std::string file = segment_file_name(name, s, n);
   p->manifest.segments[{name, s}] = file;
+  if (replica.collected_below() > 0) {
+    p->manifest.collected_below[{name, s}] = replica.collected_below();
+  } else {
+    p->manifest.collected_below.erase({name, s});
+  }
   p->taken_at[{name, s}] = replica.version_vector();
   ++p->writes_left;
   const env::TimeNs wait =

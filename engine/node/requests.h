@@ -99,21 +99,32 @@ struct ShardDeltaResponse {
   std::string digest_root;      // to_hex(digest_shard(peer's replica).root)
   uint64_t snapshot_bytes = 0;  // size of the peer's snapshot (what a full copy would cost)
   std::string served_by;
+  // HLC timestamp below which the peer's snapshot is complete (it applied every mutation older)
+  // and garbage-collected; 0 = unknown. The merge must not keep what the snapshot lacks below
+  // it (ShardReplica::merge).
+  uint64_t stable_frontier = 0;
 };
 
 // Anti-entropy digest exchange: a region asks a peer for one shard's version vector and digest.
 // Equal version vectors with different digests mean the replicas diverged although they applied
 // the same mutations (a bug, or state damaged in memory): that must be reported, never ignored.
+//
+// Replicas garbage-collect tombstones at different moments, so two with equal version vectors
+// may differ in what they still keep. Both sides therefore digest their state normalised at an
+// agreed frontier: the requester says below which HLC timestamp its shard is complete, the peer
+// digests a copy collected at the larger of that and its own, and says which one it used.
 struct ShardDigestRequest {
   std::string collection;
   uint32_t shard = 0;
+  uint64_t stable_frontier = 0;  // the requester's shard is complete below this (0 = unknown)
 };
 
 struct ShardDigestResponse {
   Status status;
   std::string version_vector;  // encode_version_vector (engine/core/shard_snapshot.h)
-  std::string digest_root;     // to_hex(digest_shard(replica).root)
+  std::string digest_root;     // to_hex(digest_shard(replica collected at stable_frontier).root)
   std::string served_by;
+  uint64_t stable_frontier = 0;  // where the digest was normalised: max(request's, the peer's)
 };
 
 }  // namespace meridian::node

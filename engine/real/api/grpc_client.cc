@@ -94,6 +94,7 @@ void GrpcPeers::fetch_shard_delta(const std::string& region, const node::ShardDe
           r.delta = std::move(*call->response.mutable_delta());
           r.digest_root = call->response.digest_root();
           r.snapshot_bytes = call->response.snapshot_bytes();
+          r.stable_frontier = call->response.stable_frontier();
         } else {
           r.status = from_grpc(status);
         }
@@ -122,6 +123,7 @@ void GrpcPeers::fetch_shard_digest(const std::string& region,
   call->context.set_deadline(std::chrono::system_clock::now() + timeout_);
   call->request.set_collection(request.collection);
   call->request.set_shard(request.shard);
+  call->request.set_stable_frontier(request.stable_frontier);
   stub->second->async()->FetchShardDigest(
       &call->context, &call->request, &call->response,
       [loop = &loop_, call, region, done = std::move(done)](grpc::Status status) mutable {
@@ -130,6 +132,7 @@ void GrpcPeers::fetch_shard_digest(const std::string& region,
         if (status.ok()) {
           r.version_vector = std::move(*call->response.mutable_version_vector());
           r.digest_root = call->response.digest_root();
+          r.stable_frontier = call->response.stable_frontier();
         } else {
           r.status = from_grpc(status);
         }

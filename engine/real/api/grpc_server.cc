@@ -91,6 +91,7 @@ class GrpcServer::Service final : public v1::Meridian::CallbackService {
         response->set_digest_root(answer.digest_root);
         response->set_snapshot_bytes(answer.snapshot_bytes);
         response->set_served_by(answer.served_by);
+        response->set_stable_frontier(answer.stable_frontier);
       }
       reactor->Finish(to_grpc(answer.status));
     });
@@ -101,12 +102,13 @@ class GrpcServer::Service final : public v1::Meridian::CallbackService {
                                              const v1::ShardDigestRequest* request,
                                              v1::ShardDigestResponse* response) override {
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-    node_.shard_digest({request->collection(), request->shard()},
+    node_.shard_digest({request->collection(), request->shard(), request->stable_frontier()},
                        [reactor, response](node::ShardDigestResponse answer) {
                          if (answer.status.is_ok()) {
                            response->set_version_vector(std::move(answer.version_vector));
                            response->set_digest_root(answer.digest_root);
                            response->set_served_by(answer.served_by);
+                           response->set_stable_frontier(answer.stable_frontier);
                          }
                          reactor->Finish(to_grpc(answer.status));
                        });

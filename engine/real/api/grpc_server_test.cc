@@ -355,5 +355,23 @@ TEST_F(ApiTest, FetchShardDeltaReturnsAVerifiableDeltaToTheNodesSnapshot) {
   EXPECT_FALSE(stub->FetchShardDelta(&call3.context, bad, &response).ok());
 }
 
+// The digest RPC carries the stable frontiers both ways: the answer is taken at the larger of
+// the requester's and the node's.
+TEST_F(ApiTest, FetchShardDigestAgreesOnTheStableFrontier) {
+  auto stub = client_stub();
+  v1::WriteResponse written;
+  ASSERT_TRUE(do_upsert(*stub, upsert("v", {1, 1, 2, 3}), &written).ok());
+  v1::ShardDigestRequest request;
+  request.set_collection("docs");
+  request.set_shard(written.shard());
+  request.set_stable_frontier(uint64_t(1) << 62);  // far ahead of anything the node has
+  v1::ShardDigestResponse response;
+  Call call;
+  grpc::Status s = stub->FetchShardDigest(&call.context, request, &response);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(response.stable_frontier(), uint64_t(1) << 62);
+  EXPECT_FALSE(response.digest_root().empty());
+}
+
 }  // namespace
 }  // namespace meridian::real::api::testing
