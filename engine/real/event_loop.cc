@@ -104,7 +104,7 @@ bool EventLoop::stopped() const {
   return stop_;
 }
 
-void EventLoop::iterate() {
+void EventLoop::run_due_work() {
   std::deque<std::function<void()>> tasks;
   {
     std::lock_guard lock(mu_);
@@ -119,7 +119,13 @@ void EventLoop::iterate() {
     node.mapped()();
   }
   for (auto& poll : pollers_) poll();
+}
 
+void EventLoop::iterate() {
+  {
+    std::unique_lock exclusive(engine_lock_);
+    run_due_work();
+  }
   std::chrono::nanoseconds sleep = poll_interval_;
   if (!timers_.empty()) {
     const env::TimeNs until_timer = timers_.begin()->first.first - monotonic_ns();

@@ -8,6 +8,13 @@
 // and the loop sleeps at most `poll_interval` between iterations when nothing else is due, so a
 // poller's events wait at most that long.
 //
+// Readers off the loop: the loop holds engine_lock() exclusively while it runs an iteration's
+// work (posted tasks, due timers, pollers) and releases it while it sleeps, so another thread
+// holding the lock shared may call the engine's thread-compatible const calls (e.g.
+// RegionNode::search_now) between two iterations. Cost on the loop: one uncontended
+// lock/unlock pair per iteration (tens of ns) plus, when readers are inside, waiting for them
+// to finish (the lock prefers the writer, so no new reader gets in meanwhile).
+//
 // Clock: monotonic time is std::chrono::steady_clock since the loop was created; wall time is
 // the system clock. Random: a xoshiro-style generator seeded once from std::random_device (a real
 // region has no reason to be reproducible; the simulator is).
@@ -24,6 +31,7 @@
 #include <vector>
 
 #include "engine/env/env.h"
+#include "engine/real/engine_lock.h"
 
 namespace meridian::real {
 
@@ -61,13 +69,19 @@ class EventLoop final : public env::Clock, public env::Timers, public env::Rando
   void stop();
   bool stopped() const;
 
+  // The lock described above. Readers take it shared (std::shared_lock) and never from the loop
+  // thread itself (the loop already holds it while it runs anything).
+  EngineLock& engine_lock() { return engine_lock_; }
+
  private:
-  // One iteration: posted tasks, due timers, pollers; then sleeps until the next timer, a post,
-  // or poll_interval, whichever comes first.
+  // One iteration: posted tasks, due timers, pollers (under engine_lock_); then sleeps until the
+  // next timer, a post, or poll_interval, whichever comes first.
   void iterate();
+  void run_due_work();
 
   const std::chrono::steady_clock::time_point start_;
   const std::chrono::microseconds poll_interval_;
+  EngineLock engine_lock_;
   mutable std::mutex mu_;
   std::condition_variable wake_;
   std::deque<std::function<void()>> posted_;  // guarded by mu_
