@@ -141,6 +141,18 @@ RegionNode::CollectionState* RegionNode::find(const std::string& name) {
   return it == collections_.end() ? nullptr : it->second.get();
 }
 
+const RegionNode::CollectionState* RegionNode::find(const std::string& name) const {
+  auto it = collections_.find(name);
+  return it == collections_.end() ? nullptr : it->second.get();
+}
+
+NodeCounters RegionNode::counters() const {
+  NodeCounters out = counters_;
+  out.searches = searches_.load(std::memory_order_relaxed);
+  out.searches_stale = searches_stale_.load(std::memory_order_relaxed);
+  return out;
+}
+
 const Collection* RegionNode::collection(const std::string& name) const {
   auto it = collections_.find(name);
   return it == collections_.end() ? nullptr : it->second->collection.get();
@@ -328,6 +340,8 @@ void RegionNode::on_record(const RegionInfo& origin, const std::string& collecti
   }
   const bool duplicate = outcome->duplicate;
   ++(duplicate ? counters_.records_duplicate : counters_.records_applied);
+  // The origin's frontier may have moved past a heartbeat waiting for its data.
+  if (!duplicate) refresh_freshness(origin.id);
   if (observer_ != nullptr)
     observer_->on_applied(collection, record.partition, scratch_, duplicate);
   if (!duplicate && !state->waiters.empty()) wake_session_waiters(*state);
@@ -372,6 +386,8 @@ void RegionNode::heartbeat() {
                      auto& queue = pending_heartbeats_[options_.self.id];
                      queue.push_back(std::move(own));
                      if (queue.size() > kMaxPendingHeartbeats) queue.pop_front();
+                     // Its data may all be applied already.
+                     refresh_freshness(options_.self.id);
                    });
   env_.timers.after(options_.heartbeat_interval, [this] { heartbeat(); });
 }
@@ -417,7 +433,11 @@ void RegionNode::on_heartbeat(RegionId origin, const std::string& value) {
   refresh_freshness(origin);
 }
 
-void RegionNode::refresh_freshness(RegionId origin) const {
+void RegionNode::refresh_all_freshness() {
+  for (const RegionInfo& r : options_.regions) refresh_freshness(r.id);
+}
+
+void RegionNode::refresh_freshness(RegionId origin) {
   auto it = pending_heartbeats_.find(origin);
   if (it == pending_heartbeats_.end()) return;
   auto& queue = it->second;
@@ -441,7 +461,6 @@ void RegionNode::refresh_freshness(RegionId origin) const {
 
 env::TimeNs RegionNode::staleness(RegionId origin) const {
   if (origin == options_.self.id) return 0;
-  refresh_freshness(origin);
   const env::TimeNs now = env_.clock.monotonic_ns();
   auto fresh = fresh_as_of_wall_ms_.find(origin);
   if (fresh == fresh_as_of_wall_ms_.end()) {

@@ -36,14 +36,20 @@
 // heartbeat's (which vouched that no older write would follow). Until then writes
 // fail with `unavailable` and no heartbeat is sent (a heartbeat vouches for sequences).
 //
-// The node runs on one thread; every callback comes from its Env's event loop.
+// The node runs on one thread; every callback comes from its Env's event loop. A few const calls
+// are thread-compatible (search_now, staleness, max_staleness, collection, counters): they may
+// run on other threads concurrently with each other, but never concurrently with anything else
+// (the real environment guarantees that with a readers-writer lock, engine/real/engine_lock.h).
+// They only read: every piece of state they depend on is brought up to date eagerly on the loop.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <tuple>
@@ -177,12 +183,22 @@ class RegionNode {
   bool recovered() const { return recovering_partitions_ == 0; }
 
   void write(WriteRequest request, std::function<void(WriteResponse)> done);
+  // Answers at once when search_now() can; otherwise waits for the session token, or forwards.
   void search(SearchRequest request, std::function<void(SearchResponse)> done);
+  // The part of search() that needs nothing from the loop: answers an eventual read, a session
+  // read whose token this region already covers, a bounded read within its bound (or one that
+  // may not forward), and an unknown collection (not_found). Returns nullopt for everything
+  // else (a session read that must wait or be forwarded, a bounded read that must be
+  // forwarded): call search() on the loop for those.
+  // Thread-compatible: may run concurrently with other const calls, never with a mutation.
+  // Counts itself in counters() (atomically).
+  std::optional<SearchResponse> search_now(const SearchRequest& request) const;
 
   const Collection* collection(const std::string& name) const;
   const NodeOptions& options() const { return options_; }
-  const NodeCounters& counters() const { return counters_; }
-  // How long since this node last heard from `origin` (0 for itself).
+  // A snapshot; thread-compatible (the search counters are atomic, the rest loop-owned).
+  NodeCounters counters() const;
+  // How long since this node last heard from `origin` (0 for itself). Thread-compatible.
   env::TimeNs staleness(RegionId origin) const;
   env::TimeNs max_staleness() const;
   // Writes accepted here per shard of `collection` (the hot-shard signal).
@@ -270,15 +286,19 @@ class RegionNode {
   // Collects one shard at its stable frontier if that moved since the last collection.
   void collect_shard(CollectionState& state, uint32_t shard);
   void finish_recovering_partition();
-  // Moves fresh_as_of_wall_ms_ forward over heartbeats whose data has been applied.
-  void refresh_freshness(RegionId origin) const;
+  // Moves fresh_as_of_wall_ms_ (and stable_hlc_) forward over heartbeats whose data has been
+  // applied. Called whenever an origin's frontier may have advanced (a record applied, a
+  // heartbeat arrived or became durable, a shard merged), so that staleness() only reads.
+  void refresh_freshness(RegionId origin);
+  void refresh_all_freshness();
   void heartbeat();
   // Own-log replay at start: counts down the partitions not read up to their end yet.
   void begin_recovery(const Positions& from);
   void note_own_record(CollectionState& state, uint32_t shard, uint64_t offset, uint64_t sequence);
   void finish_own_recovery(CollectionState& state, uint32_t shard);
 
-  SearchResponse search_locally(const CollectionState& state, const SearchRequest& request);
+  const CollectionState* find(const std::string& name) const;
+  SearchResponse search_locally(const CollectionState& state, const SearchRequest& request) const;
   bool covers(const CollectionState& state, const SessionToken& token,
               RegionId* missing_origin) const;
   void wait_for_session(CollectionState& state, SearchRequest request,
@@ -300,15 +320,15 @@ class RegionNode {
   static constexpr size_t kMaxPendingHeartbeats = 256;
   // Per origin: the send time (origin wall ms) of the newest heartbeat whose data is applied,
   // the minimum (local arrival - origin wall) offset seen, and heartbeats still waiting for their
-  // data (oldest first). Updated lazily, hence mutable.
-  mutable std::map<RegionId, uint64_t> fresh_as_of_wall_ms_;
+  // data (oldest first). Updated eagerly on the loop (refresh_freshness).
+  std::map<RegionId, uint64_t> fresh_as_of_wall_ms_;
   std::map<RegionId, env::TimeNs> min_offset_;
-  mutable std::map<RegionId, std::deque<PendingHeartbeat>> pending_heartbeats_;
+  std::map<RegionId, std::deque<PendingHeartbeat>> pending_heartbeats_;
   // Garbage collection. Per origin (self included: its own heartbeats are queued once durable):
   // the HLC stamp of the newest heartbeat whose data is applied. Per other region: the newest
   // stable point it reported. The stable frontier G; the own heartbeat offset to read up to
   // during recovery (0: done); which shard anti-entropy collects next.
-  mutable std::map<RegionId, uint64_t> stable_hlc_;
+  std::map<RegionId, uint64_t> stable_hlc_;
   std::map<RegionId, uint64_t> peer_stable_point_;
   uint64_t stable_frontier_ = 0;
   uint64_t own_heartbeat_until_ = 0;
@@ -316,7 +336,10 @@ class RegionNode {
   env::TimeNs started_at_ = 0;
   size_t recovering_partitions_ = 0;
   NodeObserver* observer_ = nullptr;
-  NodeCounters counters_;
+  NodeCounters counters_;  // except the two search counters below
+  // Counted by search_now(), which may run on several threads at once.
+  mutable std::atomic<uint64_t> searches_{0};
+  mutable std::atomic<uint64_t> searches_stale_{0};
   Mutation scratch_;  // decode buffer reused across records
   // Next offset to consume per (collection, origin, shard): what replication_lag() reports and
   // what a checkpoint records.

@@ -119,6 +119,7 @@ RegionNode::Positions RegionNode::recover_from_files() {
   }
   durable.positions = positions;
   durable_checkpoint_ = std::move(durable);
+  refresh_all_freshness();  // (no heartbeat has arrived yet at start; kept for the invariant)
   COVER("checkpoint_loaded");
   return positions;
 }

@@ -46,8 +46,8 @@ void RegionNode::on_own_heartbeat(const env::LogRecord& record) {
 
 uint64_t RegionNode::stable_point() const {
   uint64_t s = UINT64_MAX;
+  // stable_hlc_ is brought up to date eagerly (refresh_freshness), so this only reads.
   for (const RegionInfo& r : options_.regions) {
-    refresh_freshness(r.id);
     auto it = stable_hlc_.find(r.id);
     s = std::min(s, it == stable_hlc_.end() ? 0 : it->second);
   }

@@ -1,4 +1,5 @@
 // RegionNode's read path: local search, session (read-your-writes) and bounded staleness.
+#include <cassert>
 #include <utility>
 
 #include "engine/node/collection_state.h"
@@ -8,7 +9,7 @@
 namespace meridian::node {
 
 SearchResponse RegionNode::search_locally(const CollectionState& state,
-                                          const SearchRequest& request) {
+                                          const SearchRequest& request) const {
   SearchResponse response;
   response.served_by = options_.self.name;
   const std::string* tag = request.tag ? &*request.tag : nullptr;
@@ -23,7 +24,7 @@ SearchResponse RegionNode::search_locally(const CollectionState& state,
   }
   response.staleness = max_staleness();
   response.stale = response.staleness > options_.stale_after;
-  if (response.stale) ++counters_.searches_stale;
+  if (response.stale) searches_stale_.fetch_add(1, std::memory_order_relaxed);
   return response;
 }
 
@@ -40,39 +41,59 @@ bool RegionNode::covers(const CollectionState& state, const SessionToken& token,
   return true;
 }
 
-void RegionNode::search(SearchRequest request, std::function<void(SearchResponse)> done) {
-  ++counters_.searches;
-  CollectionState* state = find(request.collection);
+namespace {
+
+// The origin a bounded read would be forwarded to: the stalest one (self if none is staler).
+RegionId stalest_origin(const RegionNode& node) {
+  RegionId worst = node.options().self.id;
+  for (const RegionInfo& r : node.options().regions) {
+    if (node.staleness(r.id) > node.staleness(worst)) worst = r.id;
+  }
+  return worst;
+}
+
+}  // namespace
+
+std::optional<SearchResponse> RegionNode::search_now(const SearchRequest& request) const {
+  const CollectionState* state = find(request.collection);
   if (state == nullptr) {
+    searches_.fetch_add(1, std::memory_order_relaxed);
     SearchResponse r;
     r.served_by = options_.self.name;
     r.status = Status::not_found("no collection '" + request.collection + "'");
-    done(std::move(r));
-    return;
+    return r;
   }
   switch (request.consistency) {
-    case Consistency::kEventual: done(search_locally(*state, request)); return;
+    case Consistency::kEventual: break;
     case Consistency::kSession:
-      if (covers(*state, request.session, nullptr)) {
-        done(search_locally(*state, request));
-      } else {
-        wait_for_session(*state, std::move(request), std::move(done));
+      if (!covers(*state, request.session, nullptr)) return std::nullopt;
+      break;
+    case Consistency::kBounded:
+      if (request.may_forward && staleness(stalest_origin(*this)) > request.max_staleness) {
+        return std::nullopt;
       }
-      return;
-    case Consistency::kBounded: {
-      RegionId worst = options_.self.id;
-      for (const RegionInfo& r : options_.regions) {
-        if (staleness(r.id) > staleness(worst)) worst = r.id;
-      }
-      if (staleness(worst) <= request.max_staleness || !request.may_forward) {
-        done(search_locally(*state, request));
-      } else {
-        COVER("bounded_read_forwarded");
-        forward(*region_by_id(worst), std::move(request), std::move(done));
-      }
-      return;
-    }
+      break;
   }
+  searches_.fetch_add(1, std::memory_order_relaxed);
+  return search_locally(*state, request);
+}
+
+void RegionNode::search(SearchRequest request, std::function<void(SearchResponse)> done) {
+  if (std::optional<SearchResponse> now = search_now(request)) {
+    done(std::move(*now));
+    return;
+  }
+  // Only session reads that must wait and bounded reads that must forward get here.
+  searches_.fetch_add(1, std::memory_order_relaxed);
+  CollectionState* state = find(request.collection);
+  assert(state != nullptr);
+  if (request.consistency == Consistency::kSession) {
+    wait_for_session(*state, std::move(request), std::move(done));
+    return;
+  }
+  assert(request.consistency == Consistency::kBounded);
+  COVER("bounded_read_forwarded");
+  forward(*region_by_id(stalest_origin(*this)), std::move(request), std::move(done));
 }
 
 void RegionNode::wait_for_session(CollectionState& state, SearchRequest request,

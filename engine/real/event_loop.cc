@@ -76,7 +76,24 @@ bool EventLoop::run_and_wait(std::function<void()> fn) {
   return true;
 }
 
-void EventLoop::add_poller(std::function<void()> poll) { pollers_.push_back(std::move(poll)); }
+void EventLoop::add_poller(std::function<void()> poll, std::function<bool()> ready) {
+  pollers_.push_back(std::move(poll));
+  poller_ready_.push_back(std::move(ready));
+}
+
+bool EventLoop::has_work() {
+  {
+    std::lock_guard lock(mu_);
+    if (!posted_.empty()) return true;
+  }
+  const env::TimeNs now = monotonic_ns();
+  if (!timers_.empty() && timers_.begin()->first.first <= now) return true;
+  if (now - last_locked_ns_ >= std::chrono::nanoseconds(kMaxUnlocked).count()) return true;
+  for (const auto& ready : poller_ready_) {
+    if (!ready || ready()) return true;
+  }
+  return false;
+}
 
 void EventLoop::run() {
   while (!stopped()) iterate();
@@ -104,7 +121,7 @@ bool EventLoop::stopped() const {
   return stop_;
 }
 
-void EventLoop::iterate() {
+void EventLoop::run_due_work() {
   std::deque<std::function<void()>> tasks;
   {
     std::lock_guard lock(mu_);
@@ -119,7 +136,14 @@ void EventLoop::iterate() {
     node.mapped()();
   }
   for (auto& poll : pollers_) poll();
+}
 
+void EventLoop::iterate() {
+  if (has_work()) {
+    std::unique_lock exclusive(engine_lock_);
+    last_locked_ns_ = monotonic_ns();
+    run_due_work();
+  }
   std::chrono::nanoseconds sleep = poll_interval_;
   if (!timers_.empty()) {
     const env::TimeNs until_timer = timers_.begin()->first.first - monotonic_ns();

@@ -26,6 +26,7 @@
 #include "engine/core/status.h"
 #include "engine/node/region_node.h"
 #include "engine/real/api/tls.h"
+#include "engine/real/worker_pool.h"
 
 namespace meridian::real::api {
 
@@ -47,6 +48,9 @@ struct NodeConfig {
   std::string http_listen;      // host:port; empty = no HTTP gateway
   bool http_tls = false;
   size_t http_threads = 8;
+  // Workers that run searches off the event loop (NodeServiceOptions::search_threads); 0 = on
+  // the loop. YAML engine.search_threads; default: the number of cores.
+  size_t search_threads = hardware_threads();
   std::chrono::milliseconds peer_timeout{2000};
   std::chrono::milliseconds shutdown_grace{5000};
 };

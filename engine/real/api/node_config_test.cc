@@ -47,6 +47,16 @@ TEST(NodeConfig, ParsesEveryField) {
   EXPECT_EQ(c->node.collections[0].index.dimension, 8u);
   EXPECT_EQ(c->node.collections[0].num_shards, 4u);
   EXPECT_EQ(c->node.session_wait, 200 * env::kMillisecond);
+  EXPECT_EQ(c->search_threads, hardware_threads());  // the default: one per core
+}
+
+TEST(NodeConfig, SearchThreads) {
+  Result<NodeConfig> c = parse_node_config(
+      replaced(kGood, "{session_wait_ms: 200}", "{search_threads: 0}"), "node.yaml");
+  ASSERT_TRUE(c.is_ok()) << c.status().to_string();
+  EXPECT_EQ(c->search_threads, 0u);  // searches on the event loop
+  EXPECT_EQ(error_of(replaced(kGood, "{session_wait_ms: 200}", "{search_threads: 1000}")),
+            "node.yaml:10: engine.search_threads: must be an integer in 0..256");
 }
 
 TEST(NodeConfig, ErrorsNameTheLineAndTheField) {

@@ -6,15 +6,18 @@
 // in-memory single-process mode), serves gRPC with mutual TLS and the HTTP/JSON gateway, and
 // prints one line "meridian-node: ready ..." with the bound addresses once it accepts requests.
 // SIGTERM or SIGINT shut it down cleanly: the servers stop accepting and finish the calls in
-// flight, the loop runs until the accepted writes are durable (at most engine.shutdown_grace_ms),
+// flight (searches still queued for a search worker after the grace period: unavailable), the
+// loop runs until the accepted writes are durable (at most engine.shutdown_grace_ms),
 // then the process exits 0. Exit status 2: bad command line or config (the message names the
 // field); 1: a start-up failure (log, ports).
+#include <omp.h>
 #include <pthread.h>
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <thread>
@@ -128,7 +131,9 @@ int run(const NodeConfig& config, const TlsPem& pem) {
   StderrObserver observer;
   node.set_observer(&observer);
   if (Status s = node.start(); !s.is_ok()) return fail(2, "config: " + s.to_string());
-  NodeService service(loop, node);
+  NodeServiceOptions service_options;
+  service_options.search_threads = config.search_threads;
+  NodeService service(loop, node, service_options);
   std::thread loop_thread([&loop] { loop.run(); });
   auto stop_loop = [&] {
     loop.stop();
@@ -173,6 +178,9 @@ int run(const NodeConfig& config, const TlsPem& pem) {
             << ": shutting down\n";
   http.stop();
   grpc.shutdown(config.shutdown_grace);
+  // After the servers (whose in-flight searches the pool answers) and before the loop (which
+  // answers the searches the workers hand back to it).
+  service.stop_searches();
   drain(loop, node, config.shutdown_grace);
   stop_loop();
   std::cerr << "meridian-node: stopped\n";
@@ -198,6 +206,11 @@ int main(int argc, char** argv) {
     // --help exits 0; a bad command line exits 2, like a bad config.
     return app.exit(e) == 0 ? 0 : 2;
   }
+
+  // Parallelism comes from the search pool; FAISS's OpenMP teams would only compete with it
+  // (an IVF add on the loop waits at a barrier for a descheduled OpenMP thread, docs/api.md).
+  // An operator's explicit OMP_NUM_THREADS still wins.
+  if (std::getenv("OMP_NUM_THREADS") == nullptr) omp_set_num_threads(1);
 
   meridian::Result<NodeConfig> config = load_node_config(config_path);
   if (!config.is_ok()) return fail(2, "config error: " + config.status().message());

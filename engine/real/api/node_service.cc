@@ -1,5 +1,6 @@
 #include "engine/real/api/node_service.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <future>
@@ -86,14 +87,20 @@ void merge_session_token(node::SessionToken& into, const node::SessionToken& mor
 
 // ---- NodeService ----
 
-NodeService::NodeService(EventLoop& loop, node::RegionNode& node,
-                         std::chrono::milliseconds call_timeout)
+NodeService::NodeService(EventLoop& loop, node::RegionNode& node, NodeServiceOptions options)
     : loop_(loop),
       node_(node),
-      call_timeout_(call_timeout),
+      call_timeout_(options.call_timeout),
       self_(node.options().self),
       regions_(node.options().regions),
-      configs_(configs_by_name(node.options())) {}
+      configs_(configs_by_name(node.options())) {
+  if (options.search_threads > 0) {
+    search_pool_ = std::make_unique<WorkerPool>("search", options.search_threads,
+                                                std::max<size_t>(1, options.max_queued_searches));
+  }
+}
+
+NodeService::~NodeService() { stop_searches(); }
 
 const CollectionConfig* NodeService::collection(const std::string& name) const {
   auto it = configs_.find(name);
@@ -240,45 +247,6 @@ void NodeService::write(node::WriteRequest request, node::SessionToken session,
     failed.response.status = loop_stopped();
     failed.session = std::move(session);
     (*shared_done)(std::move(failed));
-  }
-}
-
-void NodeService::search(node::SearchRequest request, std::function<void(SearchResult)> done) {
-  if (Status s = check_search(request); !s.is_ok()) {
-    SearchResult r;
-    r.response.status = std::move(s);
-    r.response.served_by = self_.name;
-    done(std::move(r));
-    return;
-  }
-  auto shared_done = std::make_shared<std::function<void(SearchResult)>>(std::move(done));
-  const bool posted = hop([this, request = std::move(request), shared_done]() mutable {
-    const node::Consistency wanted = request.consistency;
-    const env::TimeNs bound = request.max_staleness;
-    node_.search(
-        std::move(request), [this, wanted, bound, shared_done](node::SearchResponse response) {
-          SearchResult r;
-          if (response.status.is_ok()) {
-            if (!response.forwarded) {
-              for (const node::RegionInfo& region : regions_) {
-                r.per_origin.push_back({region.name, region.id, node_.staleness(region.id)});
-              }
-            }
-            if (wanted == node::Consistency::kSession && response.session_satisfied) {
-              r.guarantee_met = node::Consistency::kSession;
-            } else if (wanted == node::Consistency::kBounded && response.staleness <= bound) {
-              r.guarantee_met = node::Consistency::kBounded;
-            }
-          }
-          r.response = std::move(response);
-          (*shared_done)(std::move(r));
-        });
-  });
-  if (!posted) {
-    SearchResult r;
-    r.response.status = loop_stopped();
-    r.response.served_by = self_.name;
-    (*shared_done)(std::move(r));
   }
 }
 

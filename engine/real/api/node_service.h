@@ -6,9 +6,21 @@
 // loop with EventLoop::post, where it calls RegionNode, and (3) hands the answer to `done`.
 // Server threads never touch the RegionNode themselves: the engine is single-threaded.
 //
-// `done` runs exactly once: on the loop thread, or on the calling thread when the request is
-// rejected before the hop (invalid, unknown collection) or the loop has stopped. It must not
-// block for long (it runs on the engine's thread). The *_sync variants wait for the answer (for
+// Searches are the exception (node_service_search.cc): with search_threads > 0 they go to a
+// pool of that many workers, which take the loop's engine lock shared and call the node's
+// thread-compatible RegionNode::search_now, so FAISS runs there, concurrently, while the loop
+// keeps applying replication (it waits only for the searches already running). What search_now
+// cannot answer (a session read that must wait for its token, a bounded read that must be
+// forwarded) hops to the loop as before. Why a pool of our own rather than gRPC's callback
+// threads: those are a handful (gRPC 1.51's `nexting_thread`s) and every RPC's callbacks go
+// through them; a FAISS search there, or a wait for the engine lock while the loop applies a
+// batch, would stall every other call of the server, writes included. The cost is one more
+// thread hand-off per search.
+//
+// `done` runs exactly once: on the loop thread, on a search worker, or on the calling thread
+// when the request is rejected before the hop (invalid, unknown collection, search queue full)
+// or the loop (or the search pool) has stopped. It must not block for long (it runs on the
+// engine's thread or a search worker). The *_sync variants wait for the answer (for
 // thread-per-request servers such as the HTTP gateway) for at most `call_timeout`, and answer
 // unavailable if the loop stops or the time runs out.
 //
@@ -18,7 +30,8 @@
 // 1..kMaxSearchK; a tag is 1..kMaxStringBytes bytes.
 //
 // REQUIRES: the loop and the node outlive the service and every call in flight; the node is
-// started. Construct on the loop thread or before the loop runs.
+// started. Construct on the loop thread or before the loop runs. Destruction stops the search
+// pool (stop_searches()).
 #pragma once
 
 #include <chrono>
@@ -35,6 +48,7 @@
 #include "engine/node/region_node.h"
 #include "engine/node/requests.h"
 #include "engine/real/event_loop.h"
+#include "engine/real/worker_pool.h"
 
 namespace meridian::real::api {
 
@@ -104,10 +118,20 @@ Result<node::SessionToken> parse_session_token(std::string_view text);
 // `into` extended with every entry of `more` (per key, the higher sequence).
 void merge_session_token(node::SessionToken& into, const node::SessionToken& more);
 
+struct NodeServiceOptions {
+  // Workers that serve searches off the event loop; 0 = every search runs on the loop (the
+  // behaviour before the pool, kept for comparison and for single-core deployments).
+  size_t search_threads = hardware_threads();
+  // Searches waiting for a worker beyond which new ones are refused with `unavailable`.
+  size_t max_queued_searches = 4096;
+  // How long the *_sync variants wait for an answer.
+  std::chrono::milliseconds call_timeout{30000};
+};
+
 class NodeService {
  public:
-  NodeService(EventLoop& loop, node::RegionNode& node,
-              std::chrono::milliseconds call_timeout = std::chrono::seconds(30));
+  NodeService(EventLoop& loop, node::RegionNode& node, NodeServiceOptions options = {});
+  ~NodeService();
   NodeService(const NodeService&) = delete;
   NodeService& operator=(const NodeService&) = delete;
 
@@ -126,6 +150,10 @@ class NodeService {
                     std::function<void(node::ShardDigestResponse)> done);
   // Runs nothing on the node: ok once the loop has run a task (a liveness probe).
   void ping(std::function<void(Status)> done);
+  // Shutdown: stops the search pool. Searches still queued are answered `unavailable`, the
+  // running ones finish; later searches are answered `unavailable` at once. Idempotent; call
+  // after the servers stopped accepting calls and before the loop stops.
+  void stop_searches();
 
   WriteResult write_sync(node::WriteRequest request, node::SessionToken session);
   SearchResult search_sync(node::SearchRequest request);
@@ -146,6 +174,16 @@ class NodeService {
   Status check_session(const CollectionConfig& config, const node::SessionToken& token) const;
   // Posts `fn` to the loop, or returns false if the loop has stopped.
   bool hop(std::function<void()> fn);
+  // The search path after validation (node_service_search.cc): on a worker under the shared
+  // engine lock, or on the loop.
+  using SearchDone = std::shared_ptr<std::function<void(SearchResult)>>;
+  void search_on_worker(const node::SearchRequest& request, const SearchDone& done);
+  void search_on_loop(node::SearchRequest request, const SearchDone& done);
+  // The node's answer as a SearchResult (per-origin staleness, the guarantee met). Loop thread,
+  // or a reader holding the engine lock shared.
+  SearchResult to_search_result(node::Consistency wanted, env::TimeNs bound,
+                                node::SearchResponse response) const;
+  SearchResult search_failed(Status status) const;
   NodeStatus snapshot() const;  // loop thread
   // Waits for an async call's answer; `fallback` if the loop stops or call_timeout passes.
   template <typename T>
@@ -158,6 +196,7 @@ class NodeService {
   const node::RegionInfo self_;
   const std::vector<node::RegionInfo> regions_;
   const std::map<std::string, CollectionConfig> configs_;
+  std::unique_ptr<WorkerPool> search_pool_;  // null with search_threads 0
 };
 
 }  // namespace meridian::real::api

@@ -1,6 +1,12 @@
 #include "engine/real/api/node_service.h"
 
 #include <gtest/gtest.h>
+#include <pthread.h>
+
+#include <atomic>
+#include <future>
+#include <string>
+#include <thread>
 
 #include "engine/real/api/api_test_fixture.h"
 
@@ -75,6 +81,64 @@ TEST_F(ApiTest, ServiceWriteExtendsTheSessionAndSearchReportsWhatWasMet) {
   EXPECT_EQ(r.guarantee_met, node::Consistency::kSession);
   ASSERT_EQ(r.per_origin.size(), 1u);
   EXPECT_EQ(r.per_origin[0].staleness, 0);
+}
+
+node::SearchRequest docs_search() {
+  node::SearchRequest search;
+  search.collection = "docs";
+  search.query = {1, 2, 3, 4};
+  return search;
+}
+
+std::string thread_name() {
+  char name[16] = {};
+  pthread_getname_np(pthread_self(), name, sizeof name);
+  return name;
+}
+
+TEST_F(ApiTest, SearchesRunOnTheSearchWorkers) {
+  std::promise<std::string> ran_on;
+  service_->search(docs_search(), [&](SearchResult r) {
+    EXPECT_TRUE(r.response.status.is_ok()) << r.response.status.to_string();
+    ran_on.set_value(thread_name());
+  });
+  EXPECT_EQ(ran_on.get_future().get().rfind("search-", 0), 0u);
+}
+
+TEST_F(ApiTest, StoppingTheSearchPoolAnswersQueuedSearchesUnavailable) {
+  // The loop holds the engine lock exclusively while this task runs: the workers block on it
+  // with one search each and the others wait in the queue.
+  std::promise<void> holding;
+  loop_->post([&] {
+    holding.set_value();
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  });
+  holding.get_future().wait();
+  constexpr int kSearches = 20;
+  std::atomic<int> ok{0}, unavailable{0}, other{0};
+  for (int i = 0; i < kSearches; ++i) {
+    service_->search(docs_search(), [&](SearchResult r) {
+      const StatusCode code = r.response.status.code();
+      ++(r.response.status.is_ok() ? ok : code == StatusCode::kUnavailable ? unavailable : other);
+    });
+  }
+  service_->stop_searches();  // waits for the searches the workers already hold
+  EXPECT_EQ(ok + unavailable + other, kSearches);
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_GE(unavailable.load(), kSearches - int(hardware_threads()));
+  EXPECT_EQ(service_->search_sync(docs_search()).response.status.code(), StatusCode::kUnavailable);
+}
+
+TEST_F(ApiTest, WithoutSearchWorkersSearchesRunOnTheLoop) {
+  NodeServiceOptions options;
+  options.search_threads = 0;
+  NodeService on_loop(*loop_, *node_, options);
+  std::promise<std::string> ran_on;
+  on_loop.search(docs_search(), [&](SearchResult r) {
+    EXPECT_TRUE(r.response.status.is_ok()) << r.response.status.to_string();
+    ran_on.set_value(thread_name());
+  });
+  EXPECT_EQ(ran_on.get_future().get().rfind("search-", 0), std::string::npos);
 }
 
 TEST_F(ApiTest, ServiceAnswersUnavailableOnceTheLoopHasStopped) {

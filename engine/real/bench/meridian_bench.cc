@@ -7,6 +7,8 @@
 //   meridian-bench load        --target A --vectors N [--wait ADDR...]   # the search data set
 //   meridian-bench search      --target A --vectors N [--rate Q --duration S --runs R]
 //                              [--upsert-target B --upsert-rate U]        # writes meanwhile
+//                              [--first-upsert-id I]                      # fresh ids per call
+//   meridian-bench converge    --target A --like B   # wait: A holds as many vectors as B
 //   meridian-bench replication --write A --read B [--rates 500,5000 --duration S]
 //   meridian-bench ivf-sweep   --vectors N [--nlist 256,1024 --nprobe 4,8,16]  # offline, FAISS
 //
@@ -383,6 +385,33 @@ int cmd_load(const Common& c, const LoadFlags& f) {
   return 0;
 }
 
+// Waits until `target` holds as many live vectors as `like` (a node that is not being written:
+// e.g. a restarted replica catching up by replaying the log).
+struct ConvergeFlags {
+  std::string target;
+  std::string like;
+  int timeout_s = 600;
+};
+
+int cmd_converge(const Common& c, const ConvergeFlags& f) {
+  Tls tls(c.certs);
+  auto target = make_stubs(f.target, tls, 1);
+  auto like = make_stubs(f.like, tls, 1);
+  const auto t0 = Clock::now();
+  const auto deadline = t0 + std::chrono::seconds(f.timeout_s);
+  uint64_t have = 0, want = 0;
+  while (Clock::now() < deadline) {
+    want = live_vectors(*like[0], c.collection);
+    have = live_vectors(*target[0], c.collection);
+    if (want > 0 && have == want) break;
+    std::this_thread::sleep_for(200ms);
+  }
+  std::printf("# converge: %s has %llu live vectors, %s %llu, after %.1f s\n", f.target.c_str(),
+              (unsigned long long)have, f.like.c_str(), (unsigned long long)want,
+              ms_since(t0, Clock::now()) / 1000);
+  return want > 0 && have == want ? 0 : 1;
+}
+
 // ---- exact ground truth ----
 
 std::vector<std::vector<uint64_t>> exact_top_k(const std::vector<float>& base,
@@ -479,6 +508,9 @@ struct SearchFlags {
   int k = 10;
   std::string upsert_target;
   double upsert_rate = 0;
+  // Background upsert ids start here (one million per run): repeated invocations against the
+  // same deployment pass different bases so that every run inserts fresh ids.
+  uint64_t first_upsert_id = 10'000'000;
 };
 
 int cmd_search(const Common& c, const SearchFlags& f) {
@@ -525,7 +557,7 @@ int cmd_search(const Common& c, const SearchFlags& f) {
   if (!f.upsert_target.empty() && f.upsert_rate > 0) {
     writer_stub = std::move(make_stubs(f.upsert_target, tls, 1)[0]);
   }
-  uint64_t first_write_id = 10'000'000;  // fresh ids per run, far above the base ids
+  uint64_t first_write_id = f.first_upsert_id;  // fresh ids per run, far above the base ids
   for (const double rate : f.rates) {
     std::vector<double> qps_runs, p50_runs, p99_runs;
     for (int r = 0; r < f.runs; ++r) {
@@ -844,6 +876,14 @@ int main(int argc, char** argv) {
   search->add_option("--max-inflight", sf.max_inflight, "outstanding searches before dropping");
   search->add_option("--upsert-target", sf.upsert_target, "node receiving background upserts");
   search->add_option("--upsert-rate", sf.upsert_rate, "background upserts per second");
+  search->add_option("--first-upsert-id", sf.first_upsert_id, "first background upsert id");
+
+  ConvergeFlags cf;
+  auto* converge =
+      app.add_subcommand("converge", "wait until a node holds as many vectors as another");
+  converge->add_option("--target", cf.target, "node gRPC address that catches up")->required();
+  converge->add_option("--like", cf.like, "node gRPC address it must match")->required();
+  converge->add_option("--timeout", cf.timeout_s, "seconds");
 
   ReplicationFlags rf;
   auto* repl = app.add_subcommand("replication", "commit -> visible in another region");
@@ -865,6 +905,7 @@ int main(int argc, char** argv) {
   if (*up) return cmd_upsert(c, uf);
   if (*load) return cmd_load(c, lf);
   if (*search) return cmd_search(c, sf);
+  if (*converge) return cmd_converge(c, cf);
   if (*repl) return cmd_replication(c, rf);
   if (*sweep) return cmd_ivf_sweep(c, wf);
   return 2;

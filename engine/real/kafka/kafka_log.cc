@@ -67,9 +67,11 @@ Status KafkaLog::init() {
   if (!metadata.is_ok()) return metadata.status();
   metadata_ = metadata.value();
   background_ = std::thread([this] { background_main(); });
-  loop_.add_poller([this, alive = alive_] {
-    if (alive->load(std::memory_order_acquire)) poll();
-  });
+  loop_.add_poller(
+      [this, alive = alive_] {
+        if (alive->load(std::memory_order_acquire)) poll();
+      },
+      [this, alive = alive_] { return alive->load(std::memory_order_acquire) && poll_ready(); });
   return Status::ok();
 }
 
@@ -357,6 +359,16 @@ void KafkaLog::deliver(rd_kafka_message_t* message) {
   scratch_.value.assign(static_cast<const char*>(message->payload), message->len);
   ++stats_.records_delivered;
   sub.on_record(scratch_);
+}
+
+bool KafkaLog::poll_ready() const {
+  if (!completions_.empty() || !outstanding_.empty()) return true;
+  if (rd_kafka_outq_len(producer_) > 0) return true;
+  rd_kafka_queue_t* queue = rd_kafka_queue_get_consumer(consumer_);
+  if (queue == nullptr) return true;  // no consumer queue to look at: poll every time
+  const size_t fetched = rd_kafka_queue_length(queue);
+  rd_kafka_queue_destroy(queue);
+  return fetched > 0;
 }
 
 void KafkaLog::poll() {

@@ -181,6 +181,9 @@ class KafkaLog final : public env::Log {
   Result<rd_kafka_t*> new_handle(bool consumer, bool producer_settings) const;
 
   void poll();  // the loop's poller
+  // Whether poll() has anything to do now (delivery reports, writes in flight, fetched records);
+  // the loop skips taking the engine lock otherwise. Loop thread.
+  bool poll_ready() const;
   void poll_producer();
   void poll_consumer();
   void assign_found();
