@@ -86,13 +86,14 @@ std::string format_summary(const RunResult& r, const std::string& revision,
       durability_header = true;
     }
     out << "  " << pad(r.metrics.regions[i].region, 14) << " restarts " << d.restarts
-        << ", checkpoints " << d.checkpoints_written << ", segments loaded " << d.segments_loaded
-        << " / rejected " << d.segments_rejected << " (recovered from a peer "
-        << d.shards_recovered_from_peer << "), manifests rejected " << d.manifests_rejected
-        << ", writes refused while recovering " << d.writes_refused_recovering
-        << "; delta catch-ups " << d.catch_ups_installed << " (failed " << d.catch_up_failures
-        << "), " << d.catch_up_bytes << " bytes moved vs " << d.catch_up_full_bytes
-        << " for full copies\n";
+        << ", checkpoints " << d.checkpoints_written << " (records segments "
+        << d.records_segments_written << ", compactions " << d.compactions << ")"
+        << ", segments loaded " << d.segments_loaded << " / rejected " << d.segments_rejected
+        << " (recovered from a peer " << d.shards_recovered_from_peer << "), manifests rejected "
+        << d.manifests_rejected << ", writes refused while recovering "
+        << d.writes_refused_recovering << "; delta catch-ups " << d.catch_ups_installed
+        << " (failed " << d.catch_up_failures << "), " << d.catch_up_bytes << " bytes moved vs "
+        << d.catch_up_full_bytes << " for full copies\n";
   }
   if (!r.durability.empty()) {
     out << "tombstones collected:";
@@ -173,6 +174,8 @@ nlohmann::json to_json(const RunResult& r, const std::string& revision) {
     j["durability"].push_back({{"region", r.metrics.regions[i].region},
                                {"restarts", d.restarts},
                                {"checkpoints_written", d.checkpoints_written},
+                               {"records_segments_written", d.records_segments_written},
+                               {"compactions", d.compactions},
                                {"segments_loaded", d.segments_loaded},
                                {"segments_rejected", d.segments_rejected},
                                {"shards_recovered_from_peer", d.shards_recovered_from_peer},

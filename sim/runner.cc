@@ -74,6 +74,8 @@ bool RunResult::passed() const {
 
 void DurabilityStats::add(const node::NodeCounters& c) {
   checkpoints_written += c.checkpoints_written;
+  records_segments_written += c.records_segments_written;
+  compactions += c.compactions;
   segments_loaded += c.segments_loaded;
   segments_rejected += c.segments_rejected;
   shards_recovered_from_peer += c.shards_recovered_from_peer;

@@ -26,6 +26,8 @@ struct RunOptions {
 struct DurabilityStats {
   uint64_t restarts = 0;
   uint64_t checkpoints_written = 0;
+  uint64_t records_segments_written = 0;  // active segments written instead of a snapshot
+  uint64_t compactions = 0;               // new sealed snapshots of shards that had one
   uint64_t segments_loaded = 0;
   uint64_t segments_rejected = 0;
   uint64_t shards_recovered_from_peer = 0;

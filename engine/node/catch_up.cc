@@ -151,6 +151,8 @@ bool RegionNode::install_shard_delta(const std::string& collection, uint32_t sha
   // Unconditionally: the filters may have left ids with nothing in them.
   const uint64_t g = std::max(ours, response.stable_frontier);
   if (g > 0) counters_.tombstones_collected += state.collection->collect_garbage(shard, g);
+  // A merge is no sequence of records: the next checkpoint writes a new sealed snapshot.
+  state.active[shard].drop();
   state.next_sequence[shard] =
       std::max(state.next_sequence[shard],
                segment->replica->version_vector().max_sequence(options_.self.id));

@@ -50,11 +50,18 @@ std::string segment_file_name(const std::string& collection, uint32_t shard, uin
   return collection + "." + std::to_string(shard) + "." + std::to_string(checkpoint) + ".seg";
 }
 
+std::string records_file_name(const std::string& collection, uint32_t shard, uint64_t checkpoint) {
+  return collection + "." + std::to_string(shard) + "." + std::to_string(checkpoint) + ".rec";
+}
+
 std::string encode_manifest(const CheckpointManifest& m) {
   std::ostringstream out;
   out << kFirstLine << "\ncheckpoint " << m.checkpoint << "\nhlc " << m.hlc << "\n";
   for (const auto& [key, file] : m.segments) {
     out << "segment " << key.first << " " << key.second << " " << file << "\n";
+  }
+  for (const auto& [key, file] : m.records) {
+    out << "records " << key.first << " " << key.second << " " << file << "\n";
   }
   for (const auto& [key, offset] : m.positions) {
     out << "position " << std::get<0>(key) << " " << std::get<1>(key) << " " << std::get<2>(key)
@@ -104,6 +111,8 @@ Result<CheckpointManifest> decode_manifest(std::string_view text) {
       have_hlc = true;
     } else if (f.size() == 4 && f[0] == "segment" && parse_u64(f[2], &a) && a <= UINT32_MAX) {
       m.segments[{std::string(f[1]), uint32_t(a)}] = std::string(f[3]);
+    } else if (f.size() == 4 && f[0] == "records" && parse_u64(f[2], &a) && a <= UINT32_MAX) {
+      m.records[{std::string(f[1]), uint32_t(a)}] = std::string(f[3]);
     } else if (f.size() == 5 && f[0] == "position" && parse_u64(f[2], &a) && a <= UINT16_MAX &&
                parse_u64(f[3], &b) && b <= UINT32_MAX && parse_u64(f[4], &c)) {
       m.positions[{std::string(f[1]), RegionId(a), uint32_t(b)}] = c;
@@ -116,6 +125,13 @@ Result<CheckpointManifest> decode_manifest(std::string_view text) {
   }
   if (!have_checkpoint || !have_hlc)
     return Status::corruption("manifest: checkpoint or hlc missing");
+  for (const auto& [key, file] : m.records) {
+    // Records are only ever written after a snapshot; alone they are not a shard's state.
+    if (m.segments.count(key) == 0) {
+      return Status::corruption("manifest: records " + file + " without a segment of " + key.first +
+                                " shard " + std::to_string(key.second));
+    }
+  }
   return m;
 }
 

@@ -8,6 +8,7 @@
 
 #include "engine/core/collection.h"
 #include "engine/core/segment_file.h"
+#include "engine/node/active_segment.h"
 #include "engine/node/region_node.h"
 #include "engine/node/shard_producer.h"
 
@@ -30,6 +31,8 @@ struct RegionNode::CollectionState {
   // Session reads waiting for their token; checked after every applied record. A list because
   // waiters leave from the middle and their order is the order they arrived.
   std::list<std::shared_ptr<SessionWaiter>> waiters;
+  // Per shard: the records applied since its last sealed snapshot (kept only with files).
+  std::vector<ActiveSegment> active;
 };
 
 // The header of a shard's snapshot segment as this node is configured.
@@ -41,6 +44,13 @@ inline SegmentHeader snapshot_header(const CollectionConfig& config, uint32_t sh
   h.num_shards = config.num_shards;
   h.dimension = config.index.dimension;
   h.routing_seed = config.routing_seed;
+  return h;
+}
+
+// The header of a shard's applied-records segment as this node is configured.
+inline SegmentHeader records_header(const CollectionConfig& config, uint32_t shard) {
+  SegmentHeader h = snapshot_header(config, shard);
+  h.kind = SegmentKind::kAppliedRecords;
   return h;
 }
 

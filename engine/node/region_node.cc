@@ -48,6 +48,7 @@ Status RegionNode::start() {
     }
     state->next_sequence.assign(config.num_shards, 0);
     state->writes_per_shard.assign(config.num_shards, 0);
+    state->active.resize(config.num_shards);
     if (!collections_.emplace(config.name, std::move(state)).second) {
       return Status::invalid_argument("collection '" + config.name + "' is configured twice");
     }
@@ -339,6 +340,10 @@ void RegionNode::on_record(const RegionInfo& origin, const std::string& collecti
     (void)again;
   }
   const bool duplicate = outcome->duplicate;
+  // Only what a checkpoint can write out is kept: the records segment follows the snapshot.
+  if (!duplicate && env_.files != nullptr) {
+    state->active[record.partition].append(scratch_, record.value.size());
+  }
   ++(duplicate ? counters_.records_duplicate : counters_.records_applied);
   // The origin's frontier may have moved past a heartbeat waiting for its data.
   if (!duplicate) refresh_freshness(origin.id);

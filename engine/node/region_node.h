@@ -152,10 +152,14 @@ struct NodeCounters {
   uint64_t session_waits = 0;
   uint64_t writes_refused_recovering = 0;  // writes refused while replaying the own log
   uint64_t checkpoints_written = 0;        // manifests made durable
-  uint64_t checkpoint_failures = 0;        // a segment or manifest write failed
-  uint64_t segments_loaded = 0;            // shard snapshots restored at start
-  uint64_t segments_rejected = 0;          // failed verification at start: replayed instead
-  uint64_t manifests_rejected = 0;         // failed verification at start: older one used
+  // In durable checkpoints: applied-records segments (a lightly changed shard's records since
+  // its snapshot), and sealed snapshots of shards that had one already (active_segment.h).
+  uint64_t records_segments_written = 0;
+  uint64_t compactions = 0;
+  uint64_t checkpoint_failures = 0;  // a segment or manifest write failed
+  uint64_t segments_loaded = 0;      // shard snapshots restored at start
+  uint64_t segments_rejected = 0;    // snapshots or records failed verification at start
+  uint64_t manifests_rejected = 0;   // failed verification at start: older one used
   // Shards whose segment was rejected, then caught up from a peer's snapshot (peer_recovery.cc).
   uint64_t shards_recovered_from_peer = 0;
   uint64_t catch_ups_started = 0;
@@ -248,6 +252,7 @@ class RegionNode {
  private:
   struct CollectionState;
   struct SessionWaiter;
+  struct PendingCheckpoint;
 
   CollectionState* find(const std::string& name);
   Status to_mutation(const WriteRequest& request, const CollectionState& state, Mutation* m) const;
@@ -262,6 +267,17 @@ class RegionNode {
   void on_segment_written(uint64_t checkpoint, Status status);
   void on_manifest_written(uint64_t checkpoint, Status status);
   void remove_unreferenced_files();
+  // Active segments (region_node_active_segment.cc). Encodes shard `shard`'s segment for
+  // checkpoint `p`: an applied-records segment if its active segment follows its durable
+  // snapshot, a new sealed snapshot otherwise; records it in p's manifest. Returns the file.
+  std::string encode_checkpoint_segment(PendingCheckpoint& p, const std::string& collection,
+                                        uint32_t shard, std::string* bytes);
+  // Verifies the applied-records segment `file` of a shard, applies its records to `replica`
+  // (the shard's verified snapshot) and returns them in `records`. On error (the message says
+  // why) `replica` is unusable.
+  Status load_records_segment(const CollectionConfig& config, uint32_t shard,
+                              const std::string& file, ShardReplica* replica,
+                              std::vector<Mutation>* records);
   void report_durability_problem(const std::string& what);
   // Anti-entropy and delta catch-up (catch_up.cc).
   void anti_entropy();
@@ -349,6 +365,8 @@ class RegionNode {
   CheckpointManifest durable_checkpoint_;
   struct PendingCheckpoint {
     CheckpointManifest manifest;
+    uint64_t records_segments = 0;  // counted once the manifest is durable
+    uint64_t compactions = 0;
     std::map<std::pair<std::string, uint32_t>, VersionVector> taken_at;  // new segments only
     std::vector<std::pair<std::string, uint32_t>> to_write;              // changed shards
     size_t next = 0;                                                     // into to_write

@@ -7,6 +7,7 @@
 #include <set>
 #include <utility>
 
+#include "engine/core/record_codec.h"
 #include "engine/core/segment_file.h"
 #include "engine/node/collection_state.h"
 #include "engine/node/coverage.h"
@@ -16,14 +17,12 @@ namespace meridian::node {
 
 namespace {
 
-// The checkpoint number a file of ours carries (manifest.<n> or <c>.<shard>.<n>.seg), or 0.
+// The checkpoint number a file of ours carries (manifest.<n>, <c>.<shard>.<n>.seg or
+// <c>.<shard>.<n>.rec), or 0.
 uint64_t checkpoint_of_file(std::string_view name) {
   if (uint64_t n = parse_manifest_file_name(name); n != 0) return n;
-  constexpr std::string_view kSuffix = ".seg";
-  if (name.size() <= kSuffix.size() || name.substr(name.size() - kSuffix.size()) != kSuffix) {
-    return 0;
-  }
-  name.remove_suffix(kSuffix.size());
+  if (name.size() <= 4 || (!name.ends_with(".seg") && !name.ends_with(".rec"))) return 0;
+  name.remove_suffix(4);
   const size_t dot = name.rfind('.');
   if (dot == std::string_view::npos) return 0;
   uint64_t n = 0;
@@ -77,11 +76,21 @@ RegionNode::Positions RegionNode::recover_from_files() {
       Result<Segment> segment =
           bytes.is_ok() ? read_segment(*bytes) : Result<Segment>(bytes.status());
       Status problem = segment.status();
+      std::string rejected = file->second;
       if (problem.is_ok() && (segment->header != snapshot_header(config, s) || !segment->replica)) {
         problem = Status::corruption(
             "holds " + std::string(segment_kind_name(segment->header.kind)) + " of " +
             segment->header.collection + " shard " + std::to_string(segment->header.shard_index) +
             ", not this shard's snapshot as configured");
+      }
+      // The shard's active segment at that checkpoint, if it had one: applied to the snapshot
+      // here, so that the shard is merged in whole or not at all.
+      auto records_file = chosen->records.find({name, s});
+      std::vector<Mutation> records;
+      if (problem.is_ok() && records_file != chosen->records.end()) {
+        problem =
+            load_records_segment(config, s, records_file->second, &*segment->replica, &records);
+        if (!problem.is_ok()) rejected = records_file->second;
       }
       if (!problem.is_ok()) {
         // Never loaded: the shard is rebuilt from what the logs still hold and recovered from
@@ -90,8 +99,8 @@ RegionNode::Positions RegionNode::recover_from_files() {
         COVER("segment_rejected");
         ++counters_.segments_rejected;
         needs_peer_recovery_.insert({name, s});
-        report_durability_problem(file->second + " rejected: " + problem.to_string() +
-                                  "; replaying " + name + " shard " + std::to_string(s) +
+        report_durability_problem(rejected + " rejected: " + problem.to_string() + "; replaying " +
+                                  name + " shard " + std::to_string(s) +
                                   " from the logs and recovering it from a peer");
         continue;
       }
@@ -103,9 +112,19 @@ RegionNode::Positions RegionNode::recover_from_files() {
           std::max(state->next_sequence[s], vv.max_sequence(options_.self.id));
       checkpointed_vv_[{name, s}] = vv;
       durable.segments[{name, s}] = file->second;
-      // The segment was collected there, so it is complete below it: the restored shard may
-      // be compared and merged at that frontier at once (its ids are already collected, so
-      // this only records the frontier).
+      ActiveSegment& active = state->active[s];
+      active.seal(file->second, bytes->size());
+      if (records_file != chosen->records.end()) {
+        durable.records[{name, s}] = records_file->second;
+        for (Mutation& m : records) {
+          const size_t size = encoded_mutation_size(m);
+          active.append(std::move(m), size);
+        }
+      }
+      // The shard was collected there, so it is complete below it: the restored shard may be
+      // compared and merged at that frontier at once. The snapshot's ids are already
+      // collected; records applied on top may hold tombstones the live shard had collected
+      // (collection commutes with them, so collecting now gives the state it had).
       if (auto g = chosen->collected_below.find({name, s}); g != chosen->collected_below.end()) {
         state->collection->collect_garbage(s, g->second);
         durable.collected_below[{name, s}] = g->second;
@@ -135,12 +154,19 @@ void RegionNode::checkpoint() {
   pending->manifest.hlc = clock_.last();
   pending->manifest.positions = consumed_;
   pending->manifest.segments = durable_checkpoint_.segments;
+  pending->manifest.records = durable_checkpoint_.records;
   pending->manifest.collected_below = durable_checkpoint_.collected_below;
   for (const auto& [name, state] : collections_) {
     for (uint32_t s = 0; s < state->collection->config().num_shards; ++s) {
       const ShardReplica& replica = state->collection->shard(s);
       auto done = checkpointed_vv_.find({name, s});
-      if (done != checkpointed_vv_.end() && done->second == replica.version_vector()) continue;
+      // A dropped active segment (a merge, or too many records) is compacted even if the
+      // version vector did not move: a repair of diverged content does not move it.
+      const bool compaction_due = !state->active[s].intact();
+      if (!compaction_due && done != checkpointed_vv_.end() &&
+          done->second == replica.version_vector()) {
+        continue;
+      }
       if (done == checkpointed_vv_.end() && replica.entry_count() == 0 &&
           replica.version_vector() == VersionVector()) {
         continue;  // empty and never written: nothing to keep
@@ -164,13 +190,12 @@ void RegionNode::checkpoint_step(uint64_t n) {
     return;
   }
   const auto [name, s] = p->to_write[p->next++];
-  // Compaction drops what is causally stable before the shard is written out.
+  // Tombstone collection drops what is causally stable before the shard is written out (it
+  // commutes with the records that follow, so the active segment stays valid).
   collect_shard(*find(name), s);
-  const Collection& collection = *find(name)->collection;
-  const ShardReplica& replica = collection.shard(s);
-  std::string bytes = write_snapshot_segment(snapshot_header(collection.config(), s), replica);
-  const std::string file = segment_file_name(name, s, n);
-  p->manifest.segments[{name, s}] = file;
+  const ShardReplica& replica = find(name)->collection->shard(s);
+  std::string bytes;
+  const std::string file = encode_checkpoint_segment(*p, name, s, &bytes);
   if (replica.collected_below() > 0) {
     p->manifest.collected_below[{name, s}] = replica.collected_below();
   } else {
@@ -218,6 +243,8 @@ void RegionNode::on_manifest_written(uint64_t n, Status status) {
     return;
   }
   for (auto& [key, vv] : p->taken_at) checkpointed_vv_[key] = std::move(vv);
+  counters_.records_segments_written += p->records_segments;
+  counters_.compactions += p->compactions;
   durable_checkpoint_ = std::move(p->manifest);
   pending_checkpoint_.reset();
   ++counters_.checkpoints_written;
@@ -228,6 +255,7 @@ void RegionNode::on_manifest_written(uint64_t n, Status status) {
 void RegionNode::remove_unreferenced_files() {
   std::set<std::string> keep = {manifest_file_name(durable_checkpoint_.checkpoint)};
   for (const auto& [key, file] : durable_checkpoint_.segments) keep.insert(file);
+  for (const auto& [key, file] : durable_checkpoint_.records) keep.insert(file);
   for (const std::string& name : env_.files->list()) {
     if (checkpoint_of_file(name) != 0 && keep.count(name) == 0) env_.files->remove(name);
   }

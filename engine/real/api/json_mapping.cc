@@ -303,6 +303,8 @@ json to_json(const NodeStatus& s) {
                 {"segments_loaded", c.segments_loaded},
                 {"segments_rejected", c.segments_rejected},
                 {"shards_recovered_from_peer", c.shards_recovered_from_peer},
+                {"records_segments_written", c.records_segments_written},
+                {"compactions", c.compactions},
                 {"manifests_rejected", c.manifests_rejected},
                 {"catch_ups_installed", c.catch_ups_installed},
                 {"catch_up_failures", c.catch_up_failures},

@@ -211,6 +211,8 @@ void to_proto(const NodeStatus& in, v1::NodeStatusResponse* out) {
   c->set_segments_loaded(in.counters.segments_loaded);
   c->set_segments_rejected(in.counters.segments_rejected);
   c->set_shards_recovered_from_peer(in.counters.shards_recovered_from_peer);
+  c->set_records_segments_written(in.counters.records_segments_written);
+  c->set_compactions(in.counters.compactions);
   c->set_manifests_rejected(in.counters.manifests_rejected);
   c->set_catch_ups_installed(in.counters.catch_ups_installed);
   c->set_catch_up_failures(in.counters.catch_up_failures);
