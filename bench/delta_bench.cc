@@ -103,6 +103,17 @@ void BM_SegmentWrite(benchmark::State& state) {
 }
 BENCHMARK(BM_SegmentWrite)->Unit(benchmark::kMillisecond);
 
+// What a checkpoint pays on the event loop when it encodes off the loop: a copy of the shard.
+void BM_ShardCopy(benchmark::State& state) {
+  const Shard& s = shard();
+  for (auto _ : state) {
+    ShardReplica copy = s.after;
+    benchmark::DoNotOptimize(copy);
+  }
+  state.SetBytesProcessed(int64_t(state.iterations() * s.new_file.size()));
+}
+BENCHMARK(BM_ShardCopy)->Unit(benchmark::kMillisecond);
+
 void BM_SegmentVerify(benchmark::State& state) {
   const Shard& s = shard();
   for (auto _ : state) benchmark::DoNotOptimize(verify_segment(s.new_file));

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/core/status.h"
@@ -121,6 +122,23 @@ class Files {
   // contents are durable; an error otherwise, in which case the file holds its old contents or
   // the new ones. A write still pending when the process crashes may be lost.
   virtual void write_atomically(const std::string& name, std::string contents, WriteDone done) = 0;
+
+  // Makes a file's contents away from the engine's loop.
+  using Encode = std::function<std::string()>;
+  using EncodedWriteDone = std::function<void(Status status, uint64_t bytes)>;
+  // write_atomically() of the contents `encode` returns. The real environment runs `encode` on
+  // its I/O thread, at a lower CPU priority than the loop and the searches, so that encoding a
+  // large shard snapshot (tens of ms) neither holds the engine nor competes with queries as an
+  // equal; the simulator runs it at once (it models the disk, not CPU time). `encode` must
+  // therefore only read what it owns (captured copies). `done` runs once, on the engine's
+  // thread, never synchronously, with the write's status and the encoded size in bytes.
+  virtual void write_encoded(const std::string& name, Encode encode, EncodedWriteDone done) {
+    std::string contents = encode();
+    const uint64_t bytes = contents.size();
+    write_atomically(name, std::move(contents), [done = std::move(done), bytes](Status status) {
+      done(std::move(status), bytes);
+    });
+  }
   // The file's contents, or not_found. Blocking; meant for recovery at start-up.
   virtual Result<std::string> read(const std::string& name) const = 0;
   // Every file's name, in ascending byte order.

@@ -41,6 +41,12 @@ class ActiveSegment {
     intact_ = true;
   }
 
+  // The sealed snapshot's size, once its encoding is known (ignored if another snapshot was
+  // sealed since): it sets the compaction threshold.
+  void snapshot_encoded(const std::string& snapshot_file, uint64_t snapshot_bytes) {
+    if (snapshot_file == snapshot_file_) snapshot_bytes_ = snapshot_bytes;
+  }
+
   // Keeps `m` (applied to the shard, not a duplicate); `encoded_bytes` is its record size.
   // Past the threshold the buffer is dropped instead.
   void append(Mutation m, uint64_t encoded_bytes) {
@@ -72,6 +78,7 @@ class ActiveSegment {
   const std::string& snapshot_file() const { return snapshot_file_; }
   const std::vector<Mutation>& records() const { return records_; }
   uint64_t record_bytes() const { return record_bytes_; }
+  uint64_t snapshot_bytes() const { return snapshot_bytes_; }
   uint64_t threshold_bytes() const { return std::max(kMinThresholdBytes, snapshot_bytes_ / 4); }
 
  private:

@@ -267,11 +267,16 @@ class RegionNode {
   void on_segment_written(uint64_t checkpoint, Status status);
   void on_manifest_written(uint64_t checkpoint, Status status);
   void remove_unreferenced_files();
-  // Active segments (region_node_active_segment.cc). Encodes shard `shard`'s segment for
+  // Active segments (region_node_active_segment.cc). Chooses shard `shard`'s segment for
   // checkpoint `p`: an applied-records segment if its active segment follows its durable
-  // snapshot, a new sealed snapshot otherwise; records it in p's manifest. Returns the file.
-  std::string encode_checkpoint_segment(PendingCheckpoint& p, const std::string& collection,
-                                        uint32_t shard, std::string* bytes);
+  // snapshot, a new sealed snapshot otherwise; records it in p's manifest and returns the file
+  // with an encoding of the shard as it is now, made from a copy (it runs off the loop).
+  struct CheckpointSegment {
+    std::string file;
+    env::Files::Encode encode;
+  };
+  CheckpointSegment prepare_checkpoint_segment(PendingCheckpoint& p, const std::string& collection,
+                                               uint32_t shard);
   // Verifies the applied-records segment `file` of a shard, applies its records to `replica`
   // (the shard's verified snapshot) and returns them in `records`. On error (the message says
   // why) `replica` is unusable.

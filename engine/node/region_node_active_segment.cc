@@ -2,6 +2,7 @@
 // applied since its sealed snapshot) and compacts the others into a new sealed snapshot;
 // recovery applies a shard's records segment on top of its snapshot (active_segment.h).
 #include <cassert>
+#include <memory>
 #include <utility>
 
 #include "engine/core/record_codec.h"
@@ -12,9 +13,8 @@
 
 namespace meridian::node {
 
-std::string RegionNode::encode_checkpoint_segment(PendingCheckpoint& p,
-                                                  const std::string& collection, uint32_t shard,
-                                                  std::string* bytes) {
+RegionNode::CheckpointSegment RegionNode::prepare_checkpoint_segment(
+    PendingCheckpoint& p, const std::string& collection, uint32_t shard) {
   CollectionState& state = *find(collection);
   const CollectionConfig& config = state.collection->config();
   const ShardReplica& replica = state.collection->shard(shard);
@@ -22,18 +22,21 @@ std::string RegionNode::encode_checkpoint_segment(PendingCheckpoint& p,
   const std::pair<std::string, uint32_t> key{collection, shard};
   auto durable = durable_checkpoint_.segments.find(key);
   const bool had_snapshot = durable != durable_checkpoint_.segments.end();
+  // Each branch copies what its encoding reads: the encoding runs off the loop (env::Files::
+  // write_encoded) while the shard keeps changing.
   if (had_snapshot && active.follows(durable->second)) {
     // The whole active segment again (not just what is new since the last checkpoint): one
     // records file per shard, so recovery never chains them. Its version vector is the
     // shard's now, which the records applied to the snapshot reproduce exactly.
     COVER("records_segment_encoded");
-    *bytes = write_records_segment(records_header(config, shard), active.records(),
-                                   replica.version_vector());
     const std::string file = records_file_name(collection, shard, p.manifest.checkpoint);
     p.manifest.segments[key] = durable->second;
     p.manifest.records[key] = file;
     ++p.records_segments;
-    return file;
+    return {file, [header = records_header(config, shard), records = active.records(),
+                   vv = replica.version_vector()] {
+              return write_records_segment(header, records, vv);
+            }};
   }
   // No durable snapshot to follow, the buffer was dropped (too large, or the shard changed by
   // a merge), or the snapshot it follows belongs to a checkpoint that failed: compact.
@@ -41,14 +44,16 @@ std::string RegionNode::encode_checkpoint_segment(PendingCheckpoint& p,
     COVER("shard_compacted");
     ++p.compactions;
   }
-  *bytes = write_snapshot_segment(snapshot_header(config, shard), replica);
   const std::string file = segment_file_name(collection, shard, p.manifest.checkpoint);
   p.manifest.segments[key] = file;
   p.manifest.records.erase(key);
   // Records applied from now on follow this snapshot; they are written as records only once
-  // its checkpoint is durable (ActiveSegment::follows).
-  active.seal(file, bytes->size());
-  return file;
+  // its checkpoint is durable (ActiveSegment::follows). Its size is known once encoded.
+  active.seal(file, active.snapshot_bytes());
+  return {file, [header = snapshot_header(config, shard),
+                 copy = std::make_shared<const ShardReplica>(replica)] {
+            return write_snapshot_segment(header, *copy);
+          }};
 }
 
 Status RegionNode::load_records_segment(const CollectionConfig& config, uint32_t shard,

@@ -3,7 +3,9 @@
 // write_atomically() runs on a background I/O thread, off the engine's loop: it writes
 // "<name>.tmp", fsyncs it, renames it over <name> and fsyncs the directory, so after a crash
 // the file holds either its old or its new contents, never a mix; then it posts `done` to the
-// event loop. Writes are performed in submission order. Reads, lists and removes are
+// event loop. write_encoded() also runs the encoding there. The I/O thread runs at a lower CPU
+// priority (nice +10) than the rest of the process: checkpoint work yields to the event loop and
+// to searches when cores are scarce. Writes are performed in submission order. Reads, lists and removes are
 // synchronous (recovery at start-up, and cheap unlinks). Leftover "*.tmp" files from a crash are
 // not listed and are deleted when the directory is opened.
 #pragma once
@@ -29,6 +31,7 @@ class PosixFiles final : public env::Files {
   PosixFiles& operator=(const PosixFiles&) = delete;
 
   void write_atomically(const std::string& name, std::string contents, WriteDone done) override;
+  void write_encoded(const std::string& name, Encode encode, EncodedWriteDone done) override;
   Result<std::string> read(const std::string& name) const override;
   std::vector<std::string> list() const override;
   void remove(const std::string& name) override;
@@ -39,9 +42,11 @@ class PosixFiles final : public env::Files {
   PosixFiles(EventLoop& loop, std::string dir);
   struct Write {
     std::string name;
-    std::string contents;
-    WriteDone done;
+    std::string contents;  // unless `encode` makes them
+    Encode encode;
+    EncodedWriteDone done;
   };
+  void enqueue(Write w);
   void run();
   Status write_now(const std::string& name, const std::string& contents) const;
 

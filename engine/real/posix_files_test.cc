@@ -1,7 +1,12 @@
 #include "engine/real/posix_files.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <thread>
 
 #include <filesystem>
 #include <fstream>
@@ -42,6 +47,50 @@ TEST_F(PosixFilesTest, WritesReplaceAtomicallyAndReadBack) {
   EXPECT_EQ((*files)->list(), (std::vector<std::string>{"docs.0.1.seg", "manifest.1"}));
   (*files)->remove("docs.0.1.seg");
   EXPECT_EQ((*files)->read("docs.0.1.seg").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(PosixFilesTest, EncodedWritesEncodeOnTheLowPriorityIoThread) {
+  auto files = PosixFiles::open(loop_, dir_);
+  ASSERT_TRUE(files.is_ok());
+  const std::thread::id loop_thread = std::this_thread::get_id();
+  std::thread::id encode_thread;
+  int encode_nice = 0;
+  bool done = false;
+  Status result;
+  uint64_t bytes = 0;
+  (*files)->write_encoded(
+      "docs.0.1.seg",
+      [&] {
+        encode_thread = std::this_thread::get_id();
+        errno = 0;
+        encode_nice = ::getpriority(PRIO_PROCESS, id_t(::syscall(SYS_gettid)));
+        return std::string(70000, 's');
+      },
+      [&](Status s, uint64_t n) {
+        EXPECT_EQ(std::this_thread::get_id(), loop_thread);  // completions run on the loop
+        result = std::move(s);
+        bytes = n;
+        done = true;
+      });
+  ASSERT_TRUE(loop_.run_until([&] { return done; }, std::chrono::seconds(10)));
+  EXPECT_TRUE(result.is_ok()) << result.to_string();
+  EXPECT_EQ(bytes, 70000u);
+  EXPECT_EQ((*files)->read("docs.0.1.seg")->size(), 70000u);
+  EXPECT_NE(encode_thread, loop_thread);
+  EXPECT_GT(encode_nice, ::getpriority(PRIO_PROCESS, 0));  // below the process's priority
+
+  // A bad name is refused before anything is encoded.
+  bool encoded = false;
+  done = false;
+  (*files)->write_encoded(
+      "../x", [&] { encoded = true; return std::string("x"); },
+      [&](Status s, uint64_t) {
+        result = std::move(s);
+        done = true;
+      });
+  ASSERT_TRUE(loop_.run_until([&] { return done; }, std::chrono::seconds(10)));
+  EXPECT_EQ(result.code(), StatusCode::kInvalidArgument);
+  EXPECT_FALSE(encoded);
 }
 
 TEST_F(PosixFilesTest, LeftoverTemporaryFilesAreIgnoredAndCleanedAtOpen) {
