@@ -64,24 +64,24 @@ Status Collection::check_mutation(const Mutation& m) const {
   return Status::ok();
 }
 
-VectorKey Collection::key_for(const std::string& id, uint32_t /*shard*/, const VectorState* state) {
+VectorKey Collection::key_for(const std::string& id, uint32_t /*shard*/, const VectorEntry* entry) {
   auto it = key_of_id_.find(std::string_view(id));
   if (it != key_of_id_.end()) {
     // The id's entry may have been erased by garbage collection and created anew since.
-    slots_[it->second] = VectorSlot{&id, state};
+    slots_[it->second] = VectorSlot{&id, entry};
     return it->second;
   }
   const VectorKey key = VectorKey(slots_.size());
   key_of_id_.emplace(id, key);
-  slots_.push_back(VectorSlot{&id, state});
+  slots_.push_back(VectorSlot{&id, entry});
   return key;
 }
 
-void Collection::sync_index(uint32_t shard, const std::string& id, const VectorState& state,
+void Collection::sync_index(uint32_t shard, const std::string& id, const VectorEntry& entry,
                             VectorChange change) {
   if (change == VectorChange::kEmbedding) {
-    assert(state.live());
-    partition_of_shard(shard).upsert(key_for(id, shard, &state), state.embedding().data());
+    assert(entry->live());
+    partition_of_shard(shard).upsert(key_for(id, shard, &entry), entry->embedding().data());
   } else if (change == VectorChange::kRemoved) {
     auto it = key_of_id_.find(std::string_view(id));
     assert(it != key_of_id_.end());  // it was live, so it was indexed
@@ -94,7 +94,7 @@ Result<ApplyOutcome> Collection::apply_impl(M&& m) {
   if (Status s = check_mutation(m); !s.is_ok()) return s;
   const uint32_t shard = shard_of(m.vector_id);
   ApplyOutcome out = shards_[shard].apply(std::forward<M>(m));
-  if (!out.duplicate) sync_index(shard, *out.id, *out.state, out.change);
+  if (!out.duplicate) sync_index(shard, *out.id, *out.entry, out.change);
   return out;
 }
 
@@ -115,13 +115,13 @@ Status Collection::merge_shard(const ShardReplica& other, uint64_t complete_belo
   std::vector<float> embeddings;
   shards_[shard].merge(
       other,
-      [&](const std::string& id, const VectorState& s, VectorChange c) {
+      [&](const std::string& id, const VectorEntry& e, VectorChange c) {
         if (c == VectorChange::kEmbedding) {
-          assert(s.live());
-          keys.push_back(key_for(id, shard, &s));
-          embeddings.insert(embeddings.end(), s.embedding().begin(), s.embedding().end());
+          assert(e->live());
+          keys.push_back(key_for(id, shard, &e));
+          embeddings.insert(embeddings.end(), e->embedding().begin(), e->embedding().end());
         } else {
-          sync_index(shard, id, s, c);
+          sync_index(shard, id, e, c);
         }
       },
       complete_below, other_complete_below);
@@ -143,7 +143,7 @@ class TagFilter : public KeyFilter {
  public:
   TagFilter(const std::string& tag, const std::vector<VectorSlot>& slots)
       : tag_(tag), slots_(slots) {}
-  bool accept(VectorKey key) const override { return slots_[key].state->has_tag(tag_); }
+  bool accept(VectorKey key) const override { return slots_[key].entry->get().has_tag(tag_); }
 
  private:
   const std::string& tag_;
@@ -206,7 +206,7 @@ Result<std::vector<SearchHit>> Collection::search(std::span<const float> query, 
   hits.reserve(n);
   for (size_t i = 0; i < n; ++i) {
     const VectorSlot& slot = slots_[candidates[i].key];
-    hits.push_back(SearchHit{*slot.id, candidates[i].score, slot.state->visible_payload()});
+    hits.push_back(SearchHit{*slot.id, candidates[i].score, slot.entry->get().visible_payload()});
   }
   return hits;
 }

@@ -64,7 +64,7 @@ struct VectorView {
 // id points the slot at the new entry.
 struct VectorSlot {
   const std::string* id;
-  const VectorState* state;
+  const VectorEntry* entry;  // the shard's entry: its state is current even after copy on write
 };
 
 class Collection {
@@ -113,9 +113,9 @@ class Collection {
   template <typename M>
   Result<ApplyOutcome> apply_impl(M&& m);
   Status check_mutation(const Mutation& m) const;
-  void sync_index(uint32_t shard, const std::string& id, const VectorState& state,
+  void sync_index(uint32_t shard, const std::string& id, const VectorEntry& entry,
                   VectorChange change);
-  VectorKey key_for(const std::string& id, uint32_t shard, const VectorState* state);
+  VectorKey key_for(const std::string& id, uint32_t shard, const VectorEntry* entry);
   VectorIndex& partition_of_shard(uint32_t shard) const;
 
   CollectionConfig config_;

@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <thread>
 
 #include "engine/core/routing.h"
+#include "engine/core/shard_snapshot.h"
 #include "engine/core/test_mutations.h"
 
 namespace meridian {
@@ -97,6 +99,65 @@ TEST(CollectionTest, SearchFiltersByTagAndReturnsPayloads) {
   // A patch removing the tag takes effect immediately in search.
   ASSERT_TRUE(c->apply(patch("b", {}, {}, {"red"}, 20, 2, 1)).is_ok());
   EXPECT_EQ(ids(*c->search(q, 5, &tag)), (std::vector<std::string>{"d"}));
+}
+
+// A checkpoint copies a shard (sharing every vector's state) and encodes the copy off the loop
+// while writes go on: the copy keeps the old state, and search sees the new one, also for a
+// payload-only patch, which does not touch the index.
+TEST(CollectionTest, ACopiedShardKeepsItsStateWhileSearchSeesNewWrites) {
+  auto c = make(config(1, 1));
+  Payload red;
+  red.tags = {"red"};
+  red.fields["n"] = "1";
+  ASSERT_TRUE(c->apply(upsert("a", {0, 0}, 10, 1, 1, red)).is_ok());
+  ASSERT_TRUE(c->apply(upsert("b", {3, 4}, 11, 1, 2)).is_ok());
+  const ShardReplica copy = c->shard(0);
+  const ShardReplica before = copy;
+
+  Payload blue;
+  blue.fields["n"] = "2";
+  ASSERT_TRUE(c->apply(patch("a", blue, {}, {"red"}, 20, 1, 3)).is_ok());
+  ASSERT_TRUE(c->apply(erase("b", 21, 1, 4)).is_ok());
+  ASSERT_TRUE(c->apply(upsert("e", {1, 1}, 22, 1, 5)).is_ok());
+
+  EXPECT_EQ(copy, before);
+  EXPECT_EQ(copy.find("a")->visible_payload().fields.at("n"), "1");
+  EXPECT_TRUE(copy.find("b")->live());
+  EXPECT_EQ(copy.find("e"), nullptr);
+  EXPECT_FALSE(c->shard(0) == before);
+
+  const std::vector<float> q = {0, 0};
+  auto hits = c->search(q, 5);
+  ASSERT_TRUE(hits.is_ok());
+  EXPECT_EQ(ids(*hits), (std::vector<std::string>{"a", "e"}));
+  EXPECT_EQ((*hits)[0].payload.fields.at("n"), "2");
+  EXPECT_TRUE((*hits)[0].payload.tags.empty());
+  const std::string tag = "red";
+  EXPECT_TRUE(c->search(q, 5, &tag)->empty());
+}
+
+// The checkpoint's use: a copy encoded on another thread while the loop keeps writing to the
+// same ids (run under ASan/UBSan in CI; a shared state written in place would be a data race
+// and usually a wrong encoding).
+TEST(CollectionTest, ACopyReadsConsistentlyOnAnotherThreadWhileTheShardChanges) {
+  auto c = make(config(1, 1));
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(c->apply(upsert("v" + std::to_string(i), {float(i), 0}, 10, 1, i + 1)).is_ok());
+  }
+  auto copy = std::make_shared<const ShardReplica>(c->shard(0));
+  const std::string expected = encode_shard_snapshot(*copy);
+  std::string encoded_there;
+  std::thread encoder([copy, &encoded_there] {
+    for (int round = 0; round < 20; ++round) encoded_there = encode_shard_snapshot(*copy);
+  });
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(c->apply(upsert("v" + std::to_string(i), {0, float(i)}, 20, 1, 201 + i)).is_ok());
+  }
+  encoder.join();
+  copy.reset();
+  EXPECT_EQ(encoded_there, expected);
+  EXPECT_NE(encode_shard_snapshot(c->shard(0)), expected);
+  EXPECT_EQ(c->shard(0).find("v7")->embedding(), (std::vector<float>{0, 7}));
 }
 
 TEST(CollectionTest, DeletesAndUpdatesAreVisibleToSearch) {

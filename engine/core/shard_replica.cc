@@ -14,13 +14,13 @@ ApplyOutcome ShardReplica::apply_impl(M&& m) {
     return out;
   }
   auto it = states_.find(std::string_view(m.vector_id));
-  if (it == states_.end()) it = states_.emplace(m.vector_id, VectorState()).first;
-  VectorState& state = it->second;
+  if (it == states_.end()) it = states_.emplace(m.vector_id, VectorEntry()).first;
+  VectorState& state = it->second.mutate();
   const bool was_live = state.live();
   out.change = state.apply(std::forward<M>(m));
   if (state.live() != was_live) live_count_ += state.live() ? 1 : -1;
   out.id = &it->first;
-  out.state = &state;
+  out.entry = &it->second;
   return out;
 }
 
@@ -34,7 +34,7 @@ void ShardReplica::merge(const ShardReplica& other, const ChangeFn& on_change,
   std::unordered_map<std::string, VectorState, StringHash, std::equal_to<>> filtered;
   if (complete_below > 0) {
     for (const auto& [id, theirs] : other.states_) {
-      VectorState copy = theirs;
+      VectorState copy = theirs.get();
       copy.drop_unconfirmed_below(complete_below, find(id));
       filtered.emplace(id, std::move(copy));
     }
@@ -42,25 +42,25 @@ void ShardReplica::merge(const ShardReplica& other, const ChangeFn& on_change,
   if (other_complete_below > 0) {
     for (const std::string& id : sorted_ids()) {
       auto it = states_.find(std::string_view(id));
-      VectorState& mine = it->second;
+      VectorState& mine = it->second.mutate();
       const bool was_live = mine.live();
       VectorChange change = mine.drop_unconfirmed_below(other_complete_below, other.find(id));
       if (mine.live() != was_live) --live_count_;
-      if (change != VectorChange::kNone && on_change) on_change(it->first, mine, change);
+      if (change != VectorChange::kNone && on_change) on_change(it->first, it->second, change);
     }
   }
   // Visit in id order so that callbacks (and whatever they log) are deterministic.
   for (const std::string& id : other.sorted_ids()) {
     const VectorState& theirs = complete_below > 0
                                     ? filtered.find(std::string_view(id))->second
-                                    : other.states_.find(std::string_view(id))->second;
+                                    : other.states_.find(std::string_view(id))->second.get();
     auto it = states_.find(std::string_view(id));
-    if (it == states_.end()) it = states_.emplace(id, VectorState()).first;
-    VectorState& mine = it->second;
+    if (it == states_.end()) it = states_.emplace(id, VectorEntry()).first;
+    VectorState& mine = it->second.mutate();
     const bool was_live = mine.live();
     VectorChange change = mine.merge(theirs);
     if (mine.live() != was_live) live_count_ += mine.live() ? 1 : -1;
-    if (change != VectorChange::kNone && on_change) on_change(it->first, mine, change);
+    if (change != VectorChange::kNone && on_change) on_change(it->first, it->second, change);
   }
   version_vector_.merge(other.version_vector_);
 }
@@ -73,8 +73,8 @@ size_t ShardReplica::collect_garbage(uint64_t g,
   std::vector<std::string> erased;
   size_t count = 0;
   for (auto it = states_.begin(); it != states_.end();) {
-    if (it->second.collect(g)) {
-      assert(!it->second.live());
+    if (it->second.mutate().collect(g)) {
+      assert(!it->second->live());
       ++count;
       if (on_erase) erased.push_back(it->first);
       it = states_.erase(it);
@@ -89,7 +89,7 @@ size_t ShardReplica::collect_garbage(uint64_t g,
 
 const VectorState* ShardReplica::find(std::string_view id) const {
   auto it = states_.find(id);
-  return it == states_.end() ? nullptr : &it->second;
+  return it == states_.end() ? nullptr : &it->second.get();
 }
 
 std::vector<std::string> ShardReplica::sorted_ids() const {

@@ -6,7 +6,10 @@
 // nothing about indexes: apply() and merge() report what changed so that the owner (a
 // Collection) keeps its vector index in step.
 //
-// Thread-safety: none; the engine drives a replica from one thread.
+// Copies are cheap: they share each vector's state until either side changes it (VectorEntry).
+//
+// Thread-safety: a replica is used by one thread, but a copy may be read on another thread
+// while the original keeps changing (VectorEntry).
 #pragma once
 
 #include <cstdint>
@@ -17,6 +20,7 @@
 #include <vector>
 
 #include "engine/core/mutation.h"
+#include "engine/core/vector_entry.h"
 #include "engine/core/vector_state.h"
 #include "engine/core/version_vector.h"
 
@@ -31,15 +35,16 @@ struct StringHash {
 struct ApplyOutcome {
   bool duplicate = false;  // (origin, sequence) was already applied: nothing was done
   VectorChange change = VectorChange::kNone;
-  // The vector's id and state after the apply. Stable until the entry is erased, which only
-  // collect_garbage() does: use them before the next collection of the shard.
+  // The vector's id and entry after the apply. Stable until the entry is erased, which only
+  // collect_garbage() does: use them before the next collection of the shard. (The entry's
+  // state may move on a later change; the entry itself does not.)
   const std::string* id = nullptr;
-  const VectorState* state = nullptr;
+  const VectorEntry* entry = nullptr;
 };
 
 class ShardReplica {
  public:
-  using ChangeFn = std::function<void(const std::string& id, const VectorState&, VectorChange)>;
+  using ChangeFn = std::function<void(const std::string& id, const VectorEntry&, VectorChange)>;
 
   explicit ShardReplica(uint32_t shard_index) : shard_index_(shard_index) {}
   ShardReplica(const ShardReplica&) = default;
@@ -100,7 +105,7 @@ class ShardReplica {
 
   uint32_t shard_index_;
   // Unordered for O(1) apply; never iterated where order can leak out (sorted_ids() sorts).
-  std::unordered_map<std::string, VectorState, StringHash, std::equal_to<>> states_;
+  std::unordered_map<std::string, VectorEntry, StringHash, std::equal_to<>> states_;
   VersionVector version_vector_;
   size_t live_count_ = 0;
   uint64_t collected_below_ = 0;

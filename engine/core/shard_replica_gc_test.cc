@@ -130,7 +130,7 @@ TEST(ShardReplicaGcTest, MergeReportsRemovalOfDroppedLiveBase) {
   std::vector<std::pair<std::string, VectorChange>> changes;
   local.merge(
       peer,
-      [&](const std::string& id, const VectorState&, VectorChange c) {
+      [&](const std::string& id, const VectorEntry&, VectorChange c) {
         changes.emplace_back(id, c);
       },
       0, 30);
