@@ -197,7 +197,8 @@ void read_engine(const Reader& r, const YAML::Node& root, NodeConfig* config) {
         {"session_wait_ms", "heartbeat_interval_ms", "stale_after_ms", "staleness_margin_ms",
          "max_pending_writes", "write_timeout_ms", "peer_timeout_ms", "shutdown_grace_ms",
          "fresh_deployment", "checkpoint_interval_ms", "anti_entropy_interval_ms",
-         "catch_up_after_ms", "lag_alert_after_ms", "digest_check_interval_ms", "search_threads"});
+         "catch_up_after_ms", "lag_alert_after_ms", "digest_check_interval_ms", "search_threads",
+         "checkpoint_mib_per_s"});
   auto ms = [&](const char* key, env::TimeNs* out, uint64_t lo, uint64_t hi) {
     if (e[key].IsDefined()) {
       *out = env::TimeNs(r.uint(e[key], std::string("engine.") + key, lo, hi)) * env::kMillisecond;
@@ -228,6 +229,13 @@ void read_engine(const Reader& r, const YAML::Node& root, NodeConfig* config) {
   if (e["shutdown_grace_ms"].IsDefined()) {
     config->shutdown_grace = std::chrono::milliseconds(
         r.uint(e["shutdown_grace_ms"], "engine.shutdown_grace_ms", 0, 600'000));
+  }
+  if (e["checkpoint_mib_per_s"].IsDefined()) {
+    // Whole MiB/s: the budget's burst is one second of it, so below 1 MiB a large shard would
+    // wait for minutes.
+    o.checkpoint_bytes_per_s =
+        double(r.uint(e["checkpoint_mib_per_s"], "engine.checkpoint_mib_per_s", 1, 100'000)) *
+        1024 * 1024;
   }
   if (e["search_threads"].IsDefined()) {
     config->search_threads = r.uint(e["search_threads"], "engine.search_threads", 0, 256);

@@ -59,6 +59,18 @@ TEST(NodeConfig, SearchThreads) {
             "node.yaml:10: engine.search_threads: must be an integer in 0..256");
 }
 
+TEST(NodeConfig, CheckpointBudget) {
+  Result<NodeConfig> c = parse_node_config(kGood, "node.yaml");
+  ASSERT_TRUE(c.is_ok());
+  EXPECT_EQ(c->node.checkpoint_bytes_per_s, 64.0 * 1024 * 1024);  // the default
+  c = parse_node_config(replaced(kGood, "{session_wait_ms: 200}", "{checkpoint_mib_per_s: 16}"),
+                        "node.yaml");
+  ASSERT_TRUE(c.is_ok()) << c.status().to_string();
+  EXPECT_EQ(c->node.checkpoint_bytes_per_s, 16.0 * 1024 * 1024);
+  EXPECT_EQ(error_of(replaced(kGood, "{session_wait_ms: 200}", "{checkpoint_mib_per_s: 0}")),
+            "node.yaml:10: engine.checkpoint_mib_per_s: must be an integer in 1..100000");
+}
+
 TEST(NodeConfig, ErrorsNameTheLineAndTheField) {
   EXPECT_EQ(error_of(replaced(kGood, "dimension: 8", "dimension: 0")),
             "node.yaml:9: collections[0].dimension: must be an integer in 1..4096");
