@@ -143,7 +143,8 @@ class Files {
   virtual Result<std::string> read(const std::string& name) const = 0;
   // Every file's name, in ascending byte order.
   virtual std::vector<std::string> list() const = 0;
-  // Deletes a file if it exists (not necessarily durable before the next write).
+  // Deletes a file if it exists: at once or in order with the writes already issued (so a file
+  // written again later keeps its new contents), not necessarily durable before the next write.
   virtual void remove(const std::string& name) = 0;
 };
 

@@ -107,6 +107,11 @@ void PosixFiles::run() {
       w = std::move(queue_.front());
       queue_.pop_front();
     }
+    if (!w.done) {  // a removal
+      std::error_code ec;
+      std::filesystem::remove(dir_ + "/" + w.name, ec);
+      continue;
+    }
     if (w.encode) w.contents = w.encode();
     const uint64_t bytes = w.contents.size();
     Status status = write_now(w.name, w.contents);
@@ -166,8 +171,11 @@ std::vector<std::string> PosixFiles::list() const {
 
 void PosixFiles::remove(const std::string& name) {
   if (!valid_name(name)) return;
-  std::error_code ec;
-  std::filesystem::remove(dir_ + "/" + name, ec);
+  {
+    std::lock_guard lock(mu_);
+    queue_.push_back({name, {}, nullptr, nullptr});
+  }
+  wake_.notify_one();
 }
 
 }  // namespace meridian::real

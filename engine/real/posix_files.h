@@ -3,11 +3,13 @@
 // write_atomically() runs on a background I/O thread, off the engine's loop: it writes
 // "<name>.tmp", fsyncs it, renames it over <name> and fsyncs the directory, so after a crash
 // the file holds either its old or its new contents, never a mix; then it posts `done` to the
-// event loop. write_encoded() also runs the encoding there. The I/O thread runs at a lower CPU
-// priority (nice +10) than the rest of the process: checkpoint work yields to the event loop and
-// to searches when cores are scarce. Writes are performed in submission order. Reads, lists and removes are
-// synchronous (recovery at start-up, and cheap unlinks). Leftover "*.tmp" files from a crash are
-// not listed and are deleted when the directory is opened.
+// event loop. write_encoded() also runs the encoding there, and remove() unlinks there, after
+// the writes issued before it (an unlink can wait for the file system's journal behind another
+// file's fsync: never on the loop). Writes and removes are performed in submission order.
+// The I/O thread runs at a lower CPU priority (nice +10) than the rest of the process:
+// checkpoint work yields to the event loop and to searches when cores are scarce.
+// Reads and lists are synchronous (recovery at start-up, and a directory listing). Leftover
+// "*.tmp" files from a crash are not listed and are deleted when the directory is opened.
 #pragma once
 
 #include <condition_variable>
@@ -44,7 +46,7 @@ class PosixFiles final : public env::Files {
     std::string name;
     std::string contents;  // unless `encode` makes them
     Encode encode;
-    EncodedWriteDone done;
+    EncodedWriteDone done;  // null: a removal
   };
   void enqueue(Write w);
   void run();

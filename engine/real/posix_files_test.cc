@@ -45,8 +45,13 @@ TEST_F(PosixFilesTest, WritesReplaceAtomicallyAndReadBack) {
   ASSERT_TRUE(write(**files, "docs.0.1.seg", "seg").is_ok());
   EXPECT_EQ((*files)->read("manifest.1")->size(), 100000u);
   EXPECT_EQ((*files)->list(), (std::vector<std::string>{"docs.0.1.seg", "manifest.1"}));
+  // Removes run on the I/O thread in order with writes: once a later write is done, so is the
+  // removal, and a file written again after its removal keeps its new contents.
   (*files)->remove("docs.0.1.seg");
+  (*files)->remove("manifest.1");
+  ASSERT_TRUE(write(**files, "manifest.1", "two").is_ok());
   EXPECT_EQ((*files)->read("docs.0.1.seg").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(*(*files)->read("manifest.1"), "two");
 }
 
 TEST_F(PosixFilesTest, EncodedWritesEncodeOnTheLowPriorityIoThread) {
