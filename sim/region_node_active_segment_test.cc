@@ -113,6 +113,8 @@ TEST(RegionNodeActiveSegment, PastTheThresholdACompactionWritesANewSnapshotAndTh
 TEST(RegionNodeActiveSegment, FlippedByteInARecordsFileIsReportedAndTheShardStillConverges) {
   Nodes w(2, fast_checkpoints);
   snapshot_all(w);
+  const ShardReplica snapshot = w.node(0).collection(kColl)->shard(1);
+  ASSERT_GT(snapshot.live_count(), 0u);
   int next = 0;
   records_to_shard_1(w, 5, &next);
   ASSERT_EQ(files_ending(w, 0, ".rec").size(), 1u);
@@ -125,7 +127,11 @@ TEST(RegionNodeActiveSegment, FlippedByteInARecordsFileIsReportedAndTheShardStil
   const std::string& what = w.observer(0).durability[0];
   EXPECT_NE(what.find(victim + " rejected: corruption: "), std::string::npos) << what;
   EXPECT_NE(what.find("checksum mismatch"), std::string::npos) << what;
+  EXPECT_NE(what.find("keeping its snapshot " + kColl + ".1."), std::string::npos) << what;
   EXPECT_NE(what.find("replaying " + kColl + " shard 1 from the logs"), std::string::npos) << what;
+  // Before anything is replayed, the verified snapshot the bad records followed is loaded: what
+  // it holds survives even if retention has deleted it from the logs.
+  EXPECT_TRUE(w.node(0).collection(kColl)->shard(1) == snapshot);
   w.run_for(2 * kSecond);
   EXPECT_TRUE(w.node(0).recovered());
   EXPECT_EQ(w.node(0).collection(kColl)->live_count(), w.node(1).collection(kColl)->live_count());

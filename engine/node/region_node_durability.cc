@@ -87,7 +87,9 @@ RegionNode::Positions RegionNode::recover_from_files() {
       // here, so that the shard is merged in whole or not at all.
       auto records_file = chosen->records.find({name, s});
       std::vector<Mutation> records;
+      std::optional<ShardReplica> verified_snapshot;  // should its records be rejected
       if (problem.is_ok() && records_file != chosen->records.end()) {
+        verified_snapshot = *segment->replica;  // copy on write: a pointer per id
         problem =
             load_records_segment(config, s, records_file->second, &*segment->replica, &records);
         if (!problem.is_ok()) rejected = records_file->second;
@@ -95,12 +97,26 @@ RegionNode::Positions RegionNode::recover_from_files() {
       if (!problem.is_ok()) {
         // Never loaded: the shard is rebuilt from what the logs still hold and recovered from
         // a peer by delta catch-up (peer_recovery.cc), which also brings back what retention
-        // has deleted since.
+        // has deleted since. If only its records were bad, the snapshot they follow verified:
+        // it is kept as the base (what it holds may be gone from the logs), but nothing more is
+        // assumed of it (no positions, no frontier), so the shard is still replayed from the
+        // start and recovered from a peer.
         COVER("segment_rejected");
         ++counters_.segments_rejected;
         needs_peer_recovery_.insert({name, s});
-        report_durability_problem(rejected + " rejected: " + problem.to_string() + "; replaying " +
-                                  name + " shard " + std::to_string(s) +
+        std::string kept;
+        if (verified_snapshot) {
+          COVER("snapshot_kept_without_its_records");
+          Status merged = state->collection->merge_shard(*verified_snapshot);
+          assert(merged.is_ok());
+          (void)merged;
+          state->next_sequence[s] = std::max(
+              state->next_sequence[s],
+              verified_snapshot->version_vector().max_sequence(options_.self.id));
+          kept = "keeping its snapshot " + file->second + ", ";
+        }
+        report_durability_problem(rejected + " rejected: " + problem.to_string() + "; " + kept +
+                                  "replaying " + name + " shard " + std::to_string(s) +
                                   " from the logs and recovering it from a peer");
         continue;
       }
