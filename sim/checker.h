@@ -1,5 +1,8 @@
 // After a run: what the trace and the final node states say (RunMetrics), and whether the
-// scenario's expectations hold (check).
+// scenario's expectations hold (check). The run is read through sim/checked_run.h, so the same
+// functions judge a simulated run (sim/checked_world.h) and a real deployment
+// (tests/integration/scenario_driver.h). Checks that need what the run's environment does not
+// record (CheckedRun::records_apply_times, coverage_count) fail and say so.
 //
 // Rules chosen here:
 //
@@ -35,8 +38,8 @@
 #include <string>
 #include <vector>
 
+#include "sim/checked_run.h"
 #include "sim/scenario.h"
-#include "sim/world.h"
 
 namespace meridian::sim {
 
@@ -98,7 +101,9 @@ struct SessionMetrics {
 
 struct RunMetrics {
   std::vector<RegionMetrics> regions;  // per region index
-  std::vector<LagMetrics> lag;         // every ordered pair from != to, sorted by (from, to)
+  // Every ordered pair from != to, sorted by (from, to); empty when the run did not record
+  // apply times (CheckedRun::records_apply_times).
+  std::vector<LagMetrics> lag;
   uint64_t requests = 0;
   uint64_t errors = 0;
   double error_rate = 0;
@@ -115,15 +120,16 @@ struct RunMetrics {
 // the version vectors are equal (checked first): both applied the same mutations, so both are
 // complete below every frontier either of them, or any region that applied as much, reached.
 // (The min would not do: a region that collected at its higher frontier cannot un-collect.)
-bool same_collected_state(World& world, const std::string& name, RegionIndex a, RegionIndex b);
+bool same_collected_state(const CheckedRun& run, const std::string& name, RegionIndex a,
+                          RegionIndex b);
 
 // Call once the run (faulty and liveness phases) has ended.
-RunMetrics compute_metrics(World& world);
+RunMetrics compute_metrics(const CheckedRun& run);
 
 // One outcome per expectation that applies: "converge", "no_lost_acknowledged_writes",
 // "read_your_writes" (when true), "max_error_rate", "search_p99_ms[<region>]",
 // "replication_lag_p99[<from>-><to>]", "max_staleness_ms", "hot_shard_detected", "coverage"
 // (when given), in that order.
-std::vector<CheckOutcome> check(World& world, const RunMetrics& metrics);
+std::vector<CheckOutcome> check(const CheckedRun& run, const RunMetrics& metrics);
 
 }  // namespace meridian::sim
