@@ -33,7 +33,7 @@ std::string format(const char* f, Args... args) {
 
 std::string ms(double v) { return std::isinf(v) ? std::string("inf ms") : format("%.1f ms", v); }
 
-// Virtual time as seconds into the scenario proper.
+// Trace time (virtual or steady-clock) as seconds into the scenario proper.
 std::string at(const CheckedRun& run, TimeNs t) {
   return format("t=%.3f s", double(t - run.start_time()) / double(env::kSecond));
 }
