@@ -1,7 +1,7 @@
-// What the checker (sim/checker.h) reads of a finished run: the scenario, the clients' trace and
-// every region's final state. The seam that lets one checker judge runs of either environment:
-// the simulator's World (sim/checked_world.h) and a real deployment driven by
-// tests/integration/scenario_driver.h (docs/integration-tests.md).
+// What the checker (sim/checker.h, sim/run_metrics.h) reads of a finished run: the scenario, the
+// clients' trace and every region's final state. The seam that lets one checker judge runs of
+// either environment: the simulator's World (sim/checked_world.h) and a real deployment driven by
+// tests/integration/scenario_run.h (docs/integration-tests.md).
 //
 // Read-only, and only valid once the run (faulty and liveness phases) has ended. Times are in
 // the trace's clock: virtual nanoseconds in the simulator, steady-clock nanoseconds in a real
