@@ -30,8 +30,9 @@ class ClientEnv {
 
   // The current time in the trace's clock (nanoseconds).
   virtual TimeNs now() const = 0;
-  // Runs `fn` at time `at` (now() if earlier); events due at the same time run in the order
-  // they were scheduled.
+  // Runs `fn` at time `at` (now() if earlier). The simulator runs events due at the same time
+  // in the order they were scheduled; the workload does not rely on it (a real clock cannot
+  // promise it).
   virtual void at(TimeNs at, std::function<void()> fn) = 0;
 
   // A client living in region `client` sends a request to region `target`. `done` runs exactly
