@@ -7,6 +7,7 @@
 #include <map>
 
 #include "engine/node/coverage.h"
+#include "sim/checked_world.h"
 #include "sim/faults.h"
 #include "sim/workload.h"
 #include "sim/world.h"
@@ -36,13 +37,14 @@ class SimFaultInjector final : public FaultInjector {
 };
 
 bool converged(World& world) {
+  const CheckedWorld run(world);
   for (size_t r = 0; r < world.region_count(); ++r) {
     if (world.node(RegionIndex(r)) == nullptr) return false;
     if (world.node(RegionIndex(r))->pending_writes() > 0) return false;
   }
   for (const CollectionSpec& c : world.scenario().collections) {
     for (size_t r = 1; r < world.region_count(); ++r) {
-      if (!same_collected_state(world, c.config.name, 0, RegionIndex(r))) return false;
+      if (!same_collected_state(run, c.config.name, 0, RegionIndex(r))) return false;
     }
   }
   return true;
@@ -188,8 +190,9 @@ RunResult run_scenario(const Scenario& input, const RunOptions& options) {
   world.trace().note(world.scheduler().now(), "run ends");
   fold_final_state(world);
 
-  result.metrics = compute_metrics(world);
-  result.checks = check(world, result.metrics);
+  const CheckedWorld checked(world);
+  result.metrics = compute_metrics(checked);
+  result.checks = check(checked, result.metrics);
   result.coverage = Coverage::all();
   result.durability.assign(world.region_count(), DurabilityStats{});
   for (RegionIndex r = 0; r < world.region_count(); ++r) {

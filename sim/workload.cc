@@ -48,6 +48,19 @@ std::vector<uint64_t> hot_shard_rank_order(uint64_t keys, uint32_t hot_shard, ui
   return order;
 }
 
+std::vector<node::WriteRequest> initial_vector_writes(const CollectionSpec& c, Rng vectors) {
+  std::vector<node::WriteRequest> writes(c.initial_vectors);
+  for (uint64_t n = 0; n < c.initial_vectors; ++n) {
+    node::WriteRequest& w = writes[n];
+    w.op = Op::kUpsert;
+    w.collection = c.config.name;
+    w.vector_id = key_id(n);
+    w.embedding.resize(c.config.index.dimension);
+    for (float& x : w.embedding) x = float(vectors.uniform(-1, 1));
+  }
+  return writes;
+}
+
 KeyChooser::KeyChooser(const WorkloadSpec& spec, const CollectionConfig& collection)
     : keys_(spec.keys) {
   assert(keys_ >= 1);
@@ -82,53 +95,53 @@ struct Workload::Session {
   node::SessionToken token;
 };
 
-Workload::Workload(World& world)
-    : world_(world),
-      spec_(world.scenario().workload),
-      collection_(world.scenario().collections.at(spec_.collection_index).config),
+Workload::Workload(ClientEnv& env)
+    : env_(env),
+      spec_(env.scenario().workload),
+      collection_(env.scenario().collections.at(spec_.collection_index).config),
       keys_(spec_, collection_),
-      suspect_until_(world.region_count(), std::vector<TimeNs>(world.region_count(), 0)),
-      probing_(world.region_count(), std::vector<bool>(world.region_count(), false)) {}
+      suspect_until_(region_count(), std::vector<TimeNs>(region_count(), 0)),
+      probing_(region_count(), std::vector<bool>(region_count(), false)) {}
 
 Workload::~Workload() = default;
 
 void Workload::start(TimeNs stop_at) {
   stop_at_ = stop_at;
-  for (RegionIndex r = 0; r < world_.region_count(); ++r) {
+  for (RegionIndex r = 0; r < region_count(); ++r) {
     const OpRates& rates = spec_.rates.at(r);
     const std::pair<StreamOp, double> ops[] = {{StreamOp::kUpsert, rates.upserts_per_s},
                                                {StreamOp::kDelete, rates.deletes_per_s},
                                                {StreamOp::kPatch, rates.patches_per_s},
                                                {StreamOp::kSearch, rates.searches_per_s}};
-    const std::string prefix = "workload/" + world_.region_name(r) + "/";
+    const std::string prefix = "workload/" + region_name(r) + "/";
     for (const auto& [op, per_s] : ops) {
       if (!(per_s > 0)) continue;
       streams_.push_back(
-          std::make_unique<Stream>(Stream{r, op, per_s, world_.rng(prefix + stream_op_name(op))}));
+          std::make_unique<Stream>(Stream{r, op, per_s, env_.rng(prefix + stream_op_name(op))}));
       schedule_arrival(streams_.back().get());
     }
     if (!(spec_.session_reads_per_s > 0)) continue;
     for (uint32_t i = 0; i < spec_.sessions_per_region; ++i) {
       sessions_.push_back(std::make_unique<Session>(
-          Session{r, i, 0, world_.rng(prefix + "session-" + std::to_string(i)), {}}));
+          Session{r, i, 0, env_.rng(prefix + "session-" + std::to_string(i)), {}}));
       schedule_session(sessions_.back().get());
     }
   }
 }
 
 RegionIndex Workload::route(RegionIndex r) {
-  const TimeNs now = world_.scheduler().now();
+  const TimeNs now = env_.now();
   auto trusted = [&](RegionIndex t) { return suspect_until_[r][t] == 0; };
   if (!spec_.failover || trusted(r)) return r;
   if (now >= suspect_until_[r][r] && !probing_[r][r]) {
     probing_[r][r] = true;  // half-open: this request probes the home region
     return r;
   }
-  const Scenario& scenario = world_.scenario();
+  const Scenario& scenario = env_.scenario();
   RegionIndex best = r;
   TimeNs best_latency = 0;
   bool found = false;
-  for (RegionIndex t = 0; t < world_.region_count(); ++t) {
+  for (RegionIndex t = 0; t < region_count(); ++t) {
     if (t == r || !trusted(t)) continue;
     const TimeNs latency = scenario.link(r, t).latency_ns;
     if (!found || latency < best_latency) {
@@ -150,25 +163,25 @@ void Workload::record(RequestKind kind, RegionIndex client, RegionIndex target, 
                       bool ok, bool stale, bool cost_modelled) {
   RequestSample s;
   s.kind = kind;
-  s.client_region = world_.region_name(client);
-  s.served_region = world_.region_name(target);
+  s.client_region = region_name(client);
+  s.served_region = region_name(target);
   s.sent_at = sent;
-  s.latency = world_.scheduler().now() - sent;
+  s.latency = env_.now() - sent;
   s.ok = ok;
   s.stale = stale;
   s.cost_modelled = cost_modelled;
-  world_.trace().request(s);
+  env_.trace().request(s);
   // Circuit breaker: a failure (timeout or refusal) opens it, a success closes it.
-  suspect_until_[client][target] = ok ? 0 : world_.scheduler().now() + kSuspectNs;
+  suspect_until_[client][target] = ok ? 0 : env_.now() + kSuspectNs;
   probing_[client][target] = false;
 }
 
 // ---- open-loop streams ----
 
 void Workload::schedule_arrival(Stream* s) {
-  const TimeNs at = world_.scheduler().now() + exponential_gap(s->rng, s->per_s);
+  const TimeNs at = env_.now() + exponential_gap(s->rng, s->per_s);
   if (at >= stop_at_) return;
-  world_.scheduler().at(at, [this, s] {
+  env_.at(at, [this, s] {
     issue(*s);
     schedule_arrival(s);
   });
@@ -184,12 +197,12 @@ void Workload::issue(Stream& s) {
     const bool cost_only = !s.rng.chance(spec_.exact_search_fraction);
     const RegionIndex client = s.region;
     const RegionIndex target = route(client);
-    const TimeNs sent = world_.scheduler().now();
-    world_.client_search(client, target, std::move(request), cost_only,
-                         [this, client, target, sent, cost_only](node::SearchResponse r) {
-                           record(RequestKind::kSearch, client, target, sent, r.status.is_ok(),
-                                  r.stale, cost_only);
-                         });
+    const TimeNs sent = env_.now();
+    env_.client_search(client, target, std::move(request), cost_only,
+                       [this, client, target, sent, cost_only](node::SearchResponse r) {
+                         record(RequestKind::kSearch, client, target, sent, r.status.is_ok(),
+                                r.stale, cost_only);
+                       });
     return;
   }
   node::WriteRequest request;
@@ -219,42 +232,42 @@ void Workload::issue(Stream& s) {
 void Workload::send_write(RegionIndex client, node::WriteRequest request, RequestKind kind,
                           std::function<void(const node::WriteResponse&)> then) {
   const RegionIndex target = route(client);
-  const TimeNs sent = world_.scheduler().now();
+  const TimeNs sent = env_.now();
   std::string id = request.vector_id;
-  world_.client_write(client, target, std::move(request),
-                      [this, client, target, sent, kind, id = std::move(id),
-                       then = std::move(then)](node::WriteResponse r) {
-                        const bool ok = r.status.is_ok();
-                        record(kind, client, target, sent, ok, false, false);
-                        if (ok) {
-                          AckedWrite w;
-                          w.collection = collection_.name;
-                          w.vector_id = id;
-                          w.origin = r.origin;
-                          w.shard = r.shard;
-                          w.sequence = r.sequence;
-                          w.timestamp = r.timestamp;
-                          w.acked_at = world_.scheduler().now();
-                          w.client_region = world_.region_name(client);
-                          world_.trace().write_acked(w);
-                        }
-                        if (then) then(r);
-                      });
+  env_.client_write(client, target, std::move(request),
+                    [this, client, target, sent, kind, id = std::move(id),
+                     then = std::move(then)](node::WriteResponse r) {
+                      const bool ok = r.status.is_ok();
+                      record(kind, client, target, sent, ok, false, false);
+                      if (ok) {
+                        AckedWrite w;
+                        w.collection = collection_.name;
+                        w.vector_id = id;
+                        w.origin = r.origin;
+                        w.shard = r.shard;
+                        w.sequence = r.sequence;
+                        w.timestamp = r.timestamp;
+                        w.acked_at = env_.now();
+                        w.client_region = region_name(client);
+                        env_.trace().write_acked(w);
+                      }
+                      if (then) then(r);
+                    });
 }
 
 // ---- session clients ----
 
 void Workload::schedule_session(Session* s) {
-  const TimeNs at = world_.scheduler().now() + exponential_gap(s->rng, spec_.session_reads_per_s);
+  const TimeNs at = env_.now() + exponential_gap(s->rng, spec_.session_reads_per_s);
   if (at >= stop_at_) return;
-  world_.scheduler().at(at, [this, s] { session_cycle(s); });
+  env_.at(at, [this, s] { session_cycle(s); });
 }
 
 void Workload::session_cycle(Session* s) {
   node::WriteRequest write;
   write.op = Op::kUpsert;
   write.collection = collection_.name;
-  write.vector_id = "s" + world_.region_name(s->region) + "-" + std::to_string(s->index) + "-" +
+  write.vector_id = "s" + region_name(s->region) + "-" + std::to_string(s->index) + "-" +
                     std::to_string(s->next_write++);
   write.embedding = random_vector(s->rng);
   std::string id = write.vector_id;
@@ -275,27 +288,27 @@ void Workload::session_cycle(Session* s) {
                read.session = s->token;
                const RegionIndex client = s->region;
                const RegionIndex target = route(client);
-               const TimeNs sent = world_.scheduler().now();
-               world_.client_search(client, target, std::move(read), false,
-                                    [this, s, client, target, sent, id](node::SearchResponse r) {
-                                      const bool ok = r.status.is_ok();
-                                      record(RequestKind::kSessionSearch, client, target, sent, ok,
-                                             r.stale, false);
-                                      if (ok) {
-                                        SessionReadSample sample;
-                                        sample.client_region = world_.region_name(client);
-                                        sample.served_region = world_.region_name(target);
-                                        sample.expected_id = id;
-                                        sample.satisfied_claimed = r.session_satisfied;
-                                        for (const SearchHit& hit : r.hits) {
-                                          if (hit.id == id) sample.found = true;
-                                        }
-                                        sample.forwarded = r.forwarded;
-                                        sample.at = world_.scheduler().now();
-                                        world_.trace().session_read(sample);
+               const TimeNs sent = env_.now();
+               env_.client_search(client, target, std::move(read), false,
+                                  [this, s, client, target, sent, id](node::SearchResponse r) {
+                                    const bool ok = r.status.is_ok();
+                                    record(RequestKind::kSessionSearch, client, target, sent, ok,
+                                           r.stale, false);
+                                    if (ok) {
+                                      SessionReadSample sample;
+                                      sample.client_region = region_name(client);
+                                      sample.served_region = region_name(target);
+                                      sample.expected_id = id;
+                                      sample.satisfied_claimed = r.session_satisfied;
+                                      for (const SearchHit& hit : r.hits) {
+                                        if (hit.id == id) sample.found = true;
                                       }
-                                      schedule_session(s);
-                                    });
+                                      sample.forwarded = r.forwarded;
+                                      sample.at = env_.now();
+                                      env_.trace().session_read(sample);
+                                    }
+                                    schedule_session(s);
+                                  });
              });
 }
 

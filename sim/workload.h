@@ -1,4 +1,5 @@
-// The simulated clients: the scenario's workload, offered to a World in virtual time.
+// The scenario's clients: its workload, offered to a deployment through sim/client_env.h (the
+// simulator's World in virtual time, or a real deployment in wall-clock time).
 //
 // Per region and per operation with a rate > 0, one client stream issues Poisson arrivals
 // (exponential gaps) of that operation: upserts (random embedding, uniform in [-1, 1) per
@@ -30,9 +31,9 @@
 #include <vector>
 
 #include "engine/node/requests.h"
+#include "sim/client_env.h"
 #include "sim/rng.h"
 #include "sim/scenario.h"
-#include "sim/world.h"
 #include "sim/zipf.h"
 
 namespace meridian::sim {
@@ -45,6 +46,11 @@ std::string key_id(uint64_t n);
 // ascending. REQUIRES: hot_shard < num_shards.
 std::vector<uint64_t> hot_shard_rank_order(uint64_t keys, uint32_t hot_shard, uint32_t num_shards,
                                            uint32_t routing_seed);
+
+// The upserts that load collection `c`'s initial_vectors before the scenario starts: ids
+// "k<n>" for n in [0, initial_vectors), embeddings uniform in [-1, 1) per dimension drawn in
+// that order from `vectors` (the run's stream "initial/<collection name>"), no payload.
+std::vector<node::WriteRequest> initial_vector_writes(const CollectionSpec& c, Rng vectors);
 
 // Draws key ids as the workload spec says.
 class KeyChooser {
@@ -61,9 +67,9 @@ class KeyChooser {
 
 class Workload {
  public:
-  // The world must be set up. The workload must outlive every event it schedules (keep it until
-  // the run's scheduler has finished).
-  explicit Workload(World& world);
+  // The deployment must be set up. The workload must outlive every event it schedules (keep it
+  // until the run's scheduler has finished, or a real run's requests have all completed).
+  explicit Workload(ClientEnv& env);
   ~Workload();
   Workload(const Workload&) = delete;
   Workload& operator=(const Workload&) = delete;
@@ -94,7 +100,10 @@ class Workload {
   void record(RequestKind kind, RegionIndex client, RegionIndex target, TimeNs sent, bool ok,
               bool stale, bool cost_modelled);
 
-  World& world_;
+  size_t region_count() const { return env_.scenario().regions.size(); }
+  const std::string& region_name(RegionIndex r) const { return env_.scenario().regions[r].name; }
+
+  ClientEnv& env_;
   const WorkloadSpec& spec_;
   const CollectionConfig& collection_;
   KeyChooser keys_;

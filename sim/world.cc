@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "engine/node/region_node.h"
+#include "sim/workload.h"
 #include "sim/world_region.h"
 
 namespace meridian::sim {
@@ -114,19 +115,14 @@ void World::load_initial_vectors() {
   // admission bound, then replicated to every region before the scenario starts.
   for (const CollectionSpec& c : scenario_.collections) {
     if (c.initial_vectors == 0) continue;
-    Rng vectors = rng("initial/" + c.config.name);
+    std::vector<node::WriteRequest> writes =
+        initial_vector_writes(c, rng("initial/" + c.config.name));
     uint64_t acked = 0, issued = 0;
     const uint64_t wave = 2000;
     while (acked < c.initial_vectors) {
       const uint64_t until = std::min<uint64_t>(c.initial_vectors, issued + wave);
       for (; issued < until; ++issued) {
-        node::WriteRequest w;
-        w.op = Op::kUpsert;
-        w.collection = c.config.name;
-        w.vector_id = "k" + std::to_string(issued);
-        w.embedding.resize(c.config.index.dimension);
-        for (float& x : w.embedding) x = float(vectors.uniform(-1, 1));
-        regions_[0]->node->write(std::move(w), [&acked](node::WriteResponse r) {
+        regions_[0]->node->write(std::move(writes[issued]), [&acked](node::WriteResponse r) {
           assert(r.status.is_ok());
           acked += r.status.is_ok() ? 1 : 0;
         });

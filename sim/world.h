@@ -1,17 +1,19 @@
 // A simulated deployment: the regions of a Scenario, each running the production RegionNode
 // (engine/node) on simulated clocks, network, Kafka-semantics log and disk, all driven by one
 // Scheduler in virtual time. The world knows nothing about workloads or checks: clients call
-// client_write/client_search; the fault runner flips the switches below; the checker reads the
-// nodes and the trace afterwards.
+// client_write/client_search (the ClientEnv of sim/client_env.h); the fault runner flips the
+// switches below; the checker reads the nodes and the trace afterwards (sim/checked_world.h).
 #pragma once
 
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "engine/node/region_node.h"
+#include "sim/client_env.h"
 #include "sim/network.h"
 #include "sim/rng.h"
 #include "sim/scenario.h"
@@ -26,11 +28,11 @@ class SimDisk;
 class SimClock;
 class SimPeers;
 
-class World {
+class World final : public ClientEnv {
  public:
   // `scenario` must outlive the world. Every random stream derives from `seed`.
   World(const Scenario& scenario, uint64_t seed);
-  ~World();
+  ~World() override;
   World(const World&) = delete;
   World& operator=(const World&) = delete;
 
@@ -39,15 +41,18 @@ class World {
   // scenario proper; the setup time is reported separately). Fails on an invalid scenario.
   Status setup();
 
-  const Scenario& scenario() const { return scenario_; }
+  const Scenario& scenario() const override { return scenario_; }
   uint64_t seed() const { return seed_; }
   Scheduler& scheduler() { return scheduler_; }
   Network& network() { return *network_; }
-  Trace& trace() { return trace_; }
+  Trace& trace() override { return trace_; }
   size_t region_count() const { return scenario_.regions.size(); }
   const std::string& region_name(RegionIndex r) const { return scenario_.regions[r].name; }
   // A named random stream derived from the run seed (sim/rng.h).
-  Rng rng(std::string_view name) const { return Rng::derive(seed_, name); }
+  Rng rng(std::string_view name) const override { return Rng::derive(seed_, name); }
+  // ClientEnv's clock and timers: the scheduler's virtual time.
+  TimeNs now() const override { return scheduler_.now(); }
+  void at(TimeNs at, std::function<void()> fn) override { scheduler_.at(at, std::move(fn)); }
   // Virtual time at which the scenario proper (workload, faults) starts: after setup.
   TimeNs start_time() const { return start_time_; }
 
@@ -61,12 +66,12 @@ class World {
   // client == target). `done` runs exactly once: with the node's response, or with an
   // unavailable status when no response arrives within the scenario's request timeout.
   void client_write(RegionIndex client, RegionIndex target, node::WriteRequest request,
-                    std::function<void(node::WriteResponse)> done);
+                    std::function<void(node::WriteResponse)> done) override;
   // Searches also queue for one of the target region's search cores for their modelled CPU
   // cost. With `cost_only`, the node is not asked (the answer has no hits and is not checked):
   // the scenario's exact_search_fraction decides which searches are real.
   void client_search(RegionIndex client, RegionIndex target, node::SearchRequest request,
-                     bool cost_only, std::function<void(node::SearchResponse)> done);
+                     bool cost_only, std::function<void(node::SearchResponse)> done) override;
 
   // Runs a search at region `target` once one of its search cores is free for the modelled
   // cost; `done` gets the node's response (cost_only: an empty one). Nothing runs if the region
