@@ -7,7 +7,7 @@
 //   meridian-bench load        --target A --vectors N [--wait ADDR...]   # the search data set
 //   meridian-bench search      --target A --vectors N [--rate Q --duration S --runs R]
 //                              [--upsert-target B --upsert-rate U]        # writes meanwhile
-//                              [--first-upsert-id I]                      # fresh ids per call
+//                              [--first-upsert-id I]   # writes ids I, I+1, ... (0: overwrite base)
 //   meridian-bench converge    --target A --like B   # wait: A holds as many vectors as B
 //   meridian-bench replication --write A --read B [--rates 500,5000 --duration S]
 //   meridian-bench ivf-sweep   --vectors N [--nlist 256,1024 --nprobe 4,8,16]  # offline, FAISS
