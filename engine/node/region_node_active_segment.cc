@@ -13,8 +13,9 @@
 
 namespace meridian::node {
 
-RegionNode::CheckpointSegment RegionNode::prepare_checkpoint_segment(
-    PendingCheckpoint& p, const std::string& collection, uint32_t shard) {
+RegionNode::CheckpointSegment RegionNode::prepare_checkpoint_segment(PendingCheckpoint& p,
+                                                                     const std::string& collection,
+                                                                     uint32_t shard) {
   CollectionState& state = *find(collection);
   const CollectionConfig& config = state.collection->config();
   const ShardReplica& replica = state.collection->shard(shard);
@@ -33,10 +34,9 @@ RegionNode::CheckpointSegment RegionNode::prepare_checkpoint_segment(
     p.manifest.segments[key] = durable->second;
     p.manifest.records[key] = file;
     ++p.records_segments;
-    return {file, [header = records_header(config, shard), records = active.records(),
-                   vv = replica.version_vector()] {
-              return write_records_segment(header, records, vv);
-            }};
+    return {file,
+            [header = records_header(config, shard), records = active.records(),
+             vv = replica.version_vector()] { return write_records_segment(header, records, vv); }};
   }
   // No durable snapshot to follow, the buffer was dropped (too large, or the shard changed by
   // a merge), or the snapshot it follows belongs to a checkpoint that failed: compact.

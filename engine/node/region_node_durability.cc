@@ -110,9 +110,9 @@ RegionNode::Positions RegionNode::recover_from_files() {
           Status merged = state->collection->merge_shard(*verified_snapshot);
           assert(merged.is_ok());
           (void)merged;
-          state->next_sequence[s] = std::max(
-              state->next_sequence[s],
-              verified_snapshot->version_vector().max_sequence(options_.self.id));
+          state->next_sequence[s] =
+              std::max(state->next_sequence[s],
+                       verified_snapshot->version_vector().max_sequence(options_.self.id));
           kept = "keeping its snapshot " + file->second + ", ";
         }
         report_durability_problem(rejected + " rejected: " + problem.to_string() + "; " + kept +
@@ -223,16 +223,16 @@ void RegionNode::checkpoint_step(uint64_t n) {
   // Encoded and written off the loop; the next shard follows once this one is written and the
   // I/O budget has paid for its bytes, so requests run in between and a checkpoint never takes
   // more than its share of the disk (or, in the real build, of a low-priority thread).
-  env_.files->write_encoded(
-      segment.file, std::move(segment.encode),
-      [this, n, name, s, file = segment.file](Status status, uint64_t bytes) {
-        if (CollectionState* state = find(name)) state->active[s].snapshot_encoded(file, bytes);
-        const env::TimeNs wait =
-            checkpoint_budget_.reserve(double(bytes), env_.clock.monotonic_ns());
-        if (wait > 0) COVER("checkpoint_throttled");
-        on_segment_written(n, std::move(status));
-        env_.timers.after(wait, [this, n] { checkpoint_step(n); });
-      });
+  env_.files->write_encoded(segment.file, std::move(segment.encode),
+                            [this, n, name, s, file = segment.file](Status status, uint64_t bytes) {
+                              if (CollectionState* state = find(name))
+                                state->active[s].snapshot_encoded(file, bytes);
+                              const env::TimeNs wait = checkpoint_budget_.reserve(
+                                  double(bytes), env_.clock.monotonic_ns());
+                              if (wait > 0) COVER("checkpoint_throttled");
+                              on_segment_written(n, std::move(status));
+                              env_.timers.after(wait, [this, n] { checkpoint_step(n); });
+                            });
 }
 
 void RegionNode::on_segment_written(uint64_t n, Status status) {

@@ -6,10 +6,9 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <thread>
-
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 namespace meridian::real {
 namespace {
@@ -88,7 +87,11 @@ TEST_F(PosixFilesTest, EncodedWritesEncodeOnTheLowPriorityIoThread) {
   bool encoded = false;
   done = false;
   (*files)->write_encoded(
-      "../x", [&] { encoded = true; return std::string("x"); },
+      "../x",
+      [&] {
+        encoded = true;
+        return std::string("x");
+      },
       [&](Status s, uint64_t) {
         result = std::move(s);
         done = true;

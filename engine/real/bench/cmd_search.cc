@@ -123,7 +123,8 @@ int cmd_search(const Common& c, const SearchFlags& f) {
   if (!f.upsert_target.empty() && f.upsert_rate > 0) {
     writer_stub = std::move(make_stubs(f.upsert_target, tls, 1)[0]);
   }
-  uint64_t first_write_id = f.first_upsert_id;  // by default fresh ids per run, far above the base ids
+  uint64_t first_write_id =
+      f.first_upsert_id;  // by default fresh ids per run, far above the base ids
   for (const double rate : f.rates) {
     std::vector<double> qps_runs, p50_runs, p99_runs;
     for (int r = 0; r < f.runs; ++r) {
