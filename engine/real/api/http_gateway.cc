@@ -70,6 +70,7 @@ Result<int> HttpGateway::start(const std::string& host, int port) {
   const size_t threads = options_.threads;
   server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server_->set_payload_max_length(options_.max_body_bytes);
+  server_->set_keep_alive_timeout(options_.keep_alive_timeout_s);
   // httplib sets SO_REUSEPORT by default: a second node on the same port would then start
   // "successfully" and share the traffic. SO_REUSEADDR only (fast restarts), so binding fails.
   server_->set_socket_options([](socket_t sock) {

@@ -36,6 +36,11 @@ namespace meridian::real::api {
 struct HttpOptions {
   size_t threads = 8;
   size_t max_body_bytes = 1 << 20;
+  // How long an idle keep-alive connection is kept open. httplib's stop() waits for every
+  // connection's worker, and an idle one only notices after this timeout: it bounds how long a
+  // SIGTERM waits for clients that keep connections open (httplib's default, 5 s, made every
+  // such shutdown take ~5 s). Whole seconds; clients reconnect after a longer pause.
+  int keep_alive_timeout_s = 1;
   bool tls = false;
   TlsFiles tls_files;  // with tls
 };

@@ -72,6 +72,22 @@ answer=$(http POST "http://$http/v1/collections/docs/vectors" '{"id": "v2", "emb
 [[ $(http GET "http://$http/healthz") == 200* ]] || fail "healthz after a bad request"
 echo "ok: served $http, read-your-writes, 400 on a bad request"
 
+# A client keeps an idle keep-alive connection open (as k6 and HTTP client pools do): SIGTERM
+# must not wait for it to time out (httplib's default 5 s did, every time).
+python3 - "$http" <<'PY' &
+import http.client, sys, time
+host, port = sys.argv[1].rsplit(":", 1)
+c = http.client.HTTPConnection(host, int(port))
+c.request("GET", "/healthz")
+c.getresponse().read()
+time.sleep(10)
+PY
+idle_client=$!
+sleep 0.5
+started=$(date +%s%N)
 stop_node
+stop_ms=$((($(date +%s%N) - started) / 1000000))
+kill "$idle_client" 2>/dev/null || true
 grep -q "stopped" "$work/node.err" || fail "no clean stop: $(cat "$work/node.err")"
-echo "ok: SIGTERM -> exit 0"
+((stop_ms < 2500)) || fail "SIGTERM took $stop_ms ms with an idle keep-alive connection open"
+echo "ok: SIGTERM -> exit 0 in $stop_ms ms (an idle keep-alive connection open)"
