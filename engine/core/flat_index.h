@@ -1,12 +1,12 @@
-// Exact search over a faiss::IndexFlat whose rows we keep dense: removing a key moves the last
-// row into its place, so removal costs O(dimension) instead of FAISS's O(n) remove_ids.
+// Exact search over a FAISS flat index (FastFlatIndex: vectorised distances) whose rows we keep
+// dense: removing a key moves the last row into its place, so removal costs O(dimension) instead of
+// FAISS's O(n) remove_ids.
 #pragma once
-
-#include <faiss/IndexFlat.h>
 
 #include <cstdint>
 #include <vector>
 
+#include "engine/core/fast_faiss.h"
 #include "engine/core/vector_index.h"
 
 namespace meridian {
@@ -29,7 +29,7 @@ class FlatIndex : public VectorIndex {
  private:
   float* mutable_row(size_t row);
 
-  faiss::IndexFlat index_;
+  FastFlatIndex index_;
   std::vector<VectorKey> key_of_row_;
   std::vector<int64_t> row_of_key_;  // indexed by key; -1 when the key is not stored
 };

@@ -3,15 +3,21 @@
 #include <cassert>
 
 #include "engine/core/faiss_selector.h"
+#include "engine/core/fast_faiss.h"
 
 namespace meridian {
 
 HnswIndex::HnswIndex(const IndexParams& params) : VectorIndex(params), graph_(make_graph()) {}
 
-std::unique_ptr<faiss::IndexHNSWFlat> HnswIndex::make_graph() const {
-  auto g = std::make_unique<faiss::IndexHNSWFlat>(
-      int(params().dimension), int(params().hnsw_m),
-      params().metric == Metric::kL2 ? faiss::METRIC_L2 : faiss::METRIC_INNER_PRODUCT);
+std::unique_ptr<faiss::IndexHNSW> HnswIndex::make_graph() const {
+  // What faiss::IndexHNSWFlat's constructor does, with our storage type.
+  auto g = std::make_unique<faiss::IndexHNSW>(
+      new FastFlatIndex(params().dimension, params().metric == Metric::kL2
+                                                ? faiss::METRIC_L2
+                                                : faiss::METRIC_INNER_PRODUCT),
+      int(params().hnsw_m));
+  g->own_fields = true;
+  g->is_trained = true;
   g->hnsw.efConstruction = int(params().hnsw_ef_construction);
   g->hnsw.efSearch = int(params().hnsw_ef_search);
   return g;

@@ -1,4 +1,5 @@
-// Approximate search over faiss::IndexHNSWFlat with tombstones.
+// Approximate search over a FAISS HNSW graph with tombstones. The graph stores its vectors in
+// a FastFlatIndex, so graph construction and search use the vectorised distances.
 //
 // FAISS 1.7.3's HNSW cannot delete, so a removed or replaced key leaves its old graph node in
 // place, marked dead; searches exclude dead nodes with an IDSelector (the graph still routes
@@ -35,11 +36,11 @@ class HnswIndex : public VectorIndex {
   void rebuild();
 
  private:
-  std::unique_ptr<faiss::IndexHNSWFlat> make_graph() const;
+  std::unique_ptr<faiss::IndexHNSW> make_graph() const;
   void kill_node(int64_t node);
   void maybe_rebuild();
 
-  std::unique_ptr<faiss::IndexHNSWFlat> graph_;
+  std::unique_ptr<faiss::IndexHNSW> graph_;
   std::vector<VectorKey> key_of_node_;  // FAISS id (insertion order) -> key
   std::vector<bool> dead_;              // FAISS id -> removed or replaced
   std::vector<int64_t> node_of_key_;    // key -> live FAISS id, or -1

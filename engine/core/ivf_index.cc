@@ -48,8 +48,8 @@ void IvfIndex::train_from_staging() {
   }
   const auto metric =
       params().metric == Metric::kL2 ? faiss::METRIC_L2 : faiss::METRIC_INNER_PRODUCT;
-  quantizer_ = std::make_unique<faiss::IndexFlat>(d, metric);
-  ivf_ = std::make_unique<faiss::IndexIVFFlat>(quantizer_.get(), d, params().ivf_nlist, metric);
+  quantizer_ = std::make_unique<FastFlatIndex>(d, metric);
+  ivf_ = std::make_unique<FastIvfFlat>(quantizer_.get(), d, params().ivf_nlist, metric);
   ivf_->nprobe = params().ivf_nprobe;
   ivf_->cp.seed = 1234;  // fixed: the same live set trains the same centroids
   ivf_->train(faiss::Index::idx_t(n), data.data());

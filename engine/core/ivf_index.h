@@ -1,4 +1,5 @@
-// Inverted-file search over faiss::IndexIVFFlat, trained lazily.
+// Inverted-file search over faiss::IndexIVFFlat (FastIvfFlat: vectorised list scans), trained
+// lazily.
 //
 // IVF needs a trained coarse quantizer, and training needs data. Until the collection holds
 // `train_size` live vectors, vectors live in an exact FlatIndex (so small collections are exact
@@ -7,12 +8,10 @@
 // native IVF operations (a hash-table direct map makes remove O(1) per key).
 #pragma once
 
-#include <faiss/IndexFlat.h>
-#include <faiss/IndexIVFFlat.h>
-
 #include <memory>
 #include <vector>
 
+#include "engine/core/fast_faiss.h"
 #include "engine/core/flat_index.h"
 #include "engine/core/vector_index.h"
 
@@ -38,8 +37,8 @@ class IvfIndex : public VectorIndex {
   void train_from_staging();
 
   std::unique_ptr<FlatIndex> staging_;  // until trained
-  std::unique_ptr<faiss::IndexFlat> quantizer_;
-  std::unique_ptr<faiss::IndexIVFFlat> ivf_;
+  std::unique_ptr<FastFlatIndex> quantizer_;
+  std::unique_ptr<FastIvfFlat> ivf_;
   std::vector<bool> stored_;  // indexed by key, once trained
   size_t live_ = 0;           // once trained
 };
