@@ -25,14 +25,16 @@ struct SearchCall {
   Clock::time_point scheduled;
 };
 
-// Open-loop writes at `rate`/s into `stub` until `stop`; ids from `first`.
+// Open-loop writes at `rate`/s into `stub` until `stop`; ids from `first`, modulo `wrap` unless
+// it is 0 (so that overwrites of the base vectors stay overwrites however long the run is).
 class BackgroundWriter {
  public:
-  BackgroundWriter(v1::Meridian::Stub* stub, const Common& c, double rate, uint64_t first)
+  BackgroundWriter(v1::Meridian::Stub* stub, const Common& c, double rate, uint64_t first,
+                   uint64_t wrap)
       : stub_(stub), window_(2000) {
     if (stub == nullptr || rate <= 0) return;
     pool_ = mixture(c.dim).sample(4096, c.write_seed + first);
-    thread_ = std::thread([this, c, rate, first] {
+    thread_ = std::thread([this, c, rate, first, wrap] {
       const auto t0 = Clock::now();
       for (uint64_t i = 0; !stop_.load(); ++i) {
         std::this_thread::sleep_until(t0 +
@@ -42,8 +44,9 @@ class BackgroundWriter {
           continue;
         }
         auto* call = new UpsertCall;
-        fill_upsert(&call->request, c.collection, bench::vector_id(first + i),
-                    &pool_[(i % 4096) * c.dim], c.dim);
+        const uint64_t id = wrap != 0 ? (first + i) % wrap : first + i;
+        fill_upsert(&call->request, c.collection, bench::vector_id(id), &pool_[(i % 4096) * c.dim],
+                    c.dim);
         call->context.set_deadline(std::chrono::system_clock::now() + 30s);
         call->start = Clock::now();
         stub_->async()->Upsert(&call->context, &call->request, &call->response,
@@ -123,13 +126,15 @@ int cmd_search(const Common& c, const SearchFlags& f) {
   if (!f.upsert_target.empty() && f.upsert_rate > 0) {
     writer_stub = std::move(make_stubs(f.upsert_target, tls, 1)[0]);
   }
-  uint64_t first_write_id =
-      f.first_upsert_id;  // by default fresh ids per run, far above the base ids
+  // By default fresh ids per run, far above the base ids; below `vectors`, overwrites of base
+  // vectors that continue where the previous run stopped, so the collection keeps its size.
+  const bool overwrite = f.first_upsert_id < f.vectors;
+  uint64_t first_write_id = f.first_upsert_id;
   for (const double rate : f.rates) {
     std::vector<double> qps_runs, p50_runs, p99_runs;
     for (int r = 0; r < f.runs; ++r) {
-      BackgroundWriter writer(writer_stub.get(), c, f.upsert_rate, first_write_id);
-      first_write_id += 1'000'000;
+      BackgroundWriter writer(writer_stub.get(), c, f.upsert_rate, first_write_id,
+                              overwrite ? f.vectors : 0);
       if (writer_stub) std::this_thread::sleep_for(1s);  // writes flowing before searching
       Window window(f.max_inflight);
       Latencies lat;
@@ -168,6 +173,9 @@ int cmd_search(const Common& c, const SearchFlags& f) {
       window.drain();
       const double seconds = ms_since(t0, Clock::now()) / 1000;
       writer.stop();
+      const uint64_t ids_used = writer.acked() + writer.failed() + writer.dropped();
+      first_write_id =
+          overwrite ? (first_write_id + ids_used) % f.vectors : first_write_id + 1'000'000;
       const Percentiles p = percentiles(lat.take());
       const double qps = double(ok.load()) / seconds;
       std::printf(

@@ -66,7 +66,9 @@ struct SearchFlags {
   std::string upsert_target;
   double upsert_rate = 0;
   // Background upsert ids start here (one million per run): repeated invocations against the
-  // same deployment pass different bases so that every run inserts fresh ids.
+  // same deployment pass different bases so that every run inserts fresh ids. Below `vectors`
+  // the runs overwrite base vectors instead (ids wrap at `vectors`): the collection keeps its
+  // size, so later runs search as many vectors as the first.
   uint64_t first_upsert_id = 10'000'000;
 };
 int cmd_search(const Common& c, const SearchFlags& f);
