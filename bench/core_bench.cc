@@ -1,12 +1,14 @@
 // Single-thread throughput of the write path's building blocks: record codec, routing, CRDT apply
-// and apply into a flat-indexed collection. docs/benchmarks.md explains each figure and the
-// targets (encode+decode >= 2 M/s, routing >= 20 M/s, CRDT apply >= 1 M/s, flat upsert >= 200 k/s).
+// and apply into a flat-indexed collection, and the distance kernel under every index kind.
+// docs/benchmarks.md explains each figure and the targets (encode+decode >= 2 M/s, routing >= 20
+// M/s, CRDT apply >= 1 M/s, flat upsert >= 200 k/s).
 //
 // Rates (items_per_second) are over CPU time: every benchmark here is single-threaded and
 // CPU-bound, and CPU time is the figure least disturbed by other processes on a shared machine.
 // Set-up that a benchmark does not claim to measure (building replicas, copying mutations for the
 // rvalue overloads, tearing state down) runs with the timer paused.
 #include <benchmark/benchmark.h>
+#include <faiss/utils/distances.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -23,6 +25,7 @@
 #include "engine/core/record_codec.h"
 #include "engine/core/routing.h"
 #include "engine/core/shard_replica.h"
+#include "engine/core/simd_distance.h"
 
 namespace meridian::bench {
 namespace {
@@ -163,6 +166,30 @@ void BM_ShardOf(benchmark::State& state) {
   state.SetItemsProcessed(int64_t(state.iterations()) * int64_t(n));
 }
 BENCHMARK(BM_ShardOf)->Arg(4096)->Arg(1 << 20);
+
+// One 128-d L2 distance per item, query against 4,096 stored vectors (2 MiB: cache-resident, so
+// this is the arithmetic, not memory bandwidth): Debian FAISS's fvec_L2sqr against the
+// vectorised kernel every index kind now uses (engine/core/simd_distance.h).
+void BM_L2Distance(benchmark::State& state, bool vectorised) {
+  constexpr size_t n = 4096;
+  SplitMix64 rng(5);
+  std::vector<float> data(n * kDim), query(kDim);
+  for (float& x : data) x = float(rng.below(1000)) / 1000.f;
+  for (float& x : query) x = float(rng.below(1000)) / 1000.f;
+  float sum = 0;
+  for (auto _ : state) {
+    for (size_t i = 0; i < n; ++i) {
+      const float* v = data.data() + i * kDim;
+      sum += vectorised ? simd::l2_squared(query.data(), v, kDim)
+                        : faiss::fvec_L2sqr(query.data(), v, kDim);
+    }
+    benchmark::DoNotOptimize(sum);
+  }
+  state.SetItemsProcessed(int64_t(state.iterations()) * int64_t(n));
+  state.SetLabel(vectorised ? simd::kernel_isa() : "faiss scalar");
+}
+BENCHMARK_CAPTURE(BM_L2Distance, faiss, false);
+BENCHMARK_CAPTURE(BM_L2Distance, simd, true);
 
 // ---------------------------------------------------------------------------------------------
 // CRDT apply (no index): ShardReplica::apply over a replication stream of 200 k mutations on 100 k
