@@ -73,7 +73,9 @@ size_t ShardReplica::collect_garbage(uint64_t g,
   std::vector<std::string> erased;
   size_t count = 0;
   for (auto it = states_.begin(); it != states_.end();) {
-    if (it->second.mutate().collect(g)) {
+    // Most entries have nothing to collect; checking first leaves their state shared with a
+    // checkpoint's copy of this shard instead of cloning every one of them (vector_entry.h).
+    if (it->second->collectable(g) && it->second.mutate().collect(g)) {
       assert(!it->second->live());
       ++count;
       if (on_erase) erased.push_back(it->first);

@@ -30,6 +30,39 @@ TEST(ShardReplicaGcTest, StableDeleteIsErasedAndVersionVectorKept) {
   EXPECT_EQ(r.collect_garbage(21), 0u);  // idempotent
 }
 
+TEST(ShardReplicaGcTest, CollectableIsExactlyWhetherCollectChangesOrEmptiesTheState) {
+  Payload p;
+  p.fields = {{"lang", "en"}};
+  p.tags = {"red"};
+  Payload green;
+  green.tags = {"green"};
+  const ShardReplica r = replay(
+      {upsert("live", {1, 2}, 10, 1, 1, p), patch("live", green, {"lang"}, {"red"}, 14, 1, 2),
+       upsert("gone", {1, 2}, 3, 1, 3), erase("gone", 8, 2, 1), erase("patched", 5, 2, 2),
+       patch("patched", green, {}, {}, 17, 1, 4)});
+  for (const char* id : {"live", "gone", "patched"}) {
+    for (uint64_t g = 0; g <= 20; ++g) {
+      VectorState collected = *r.find(id);
+      const bool empty = collected.collect(g);
+      EXPECT_EQ(r.find(id)->collectable(g), empty || !(collected == *r.find(id)))
+          << id << " at " << g;
+    }
+  }
+}
+
+TEST(ShardReplicaGcTest, StatesWithNothingToCollectStaySharedWithACopy) {
+  ShardReplica r = replay({upsert("v", {1, 2}, 10, 1, 1), upsert("w", {3, 4}, 11, 1, 2),
+                           upsert("x", {5, 6}, 12, 1, 3), erase("x", 20, 2, 1)});
+  const ShardReplica copy = r;  // what a checkpoint holds while it encodes the shard
+  EXPECT_EQ(r.collect_garbage(21), 1u);
+  // Same VectorState objects: collecting did not clone the states it had nothing to do with.
+  EXPECT_EQ(r.find("v"), copy.find("v"));
+  EXPECT_EQ(r.find("w"), copy.find("w"));
+  EXPECT_EQ(r.find("x"), nullptr);
+  ASSERT_NE(copy.find("x"), nullptr);  // the copy keeps what the original collected
+  EXPECT_EQ(copy.find("x")->base_stamp(), (Stamp{20, 2}));
+}
+
 TEST(ShardReplicaGcTest, DeleteNotOlderThanFrontierStays) {
   ShardReplica r = replay({upsert("v", {1, 2}, 10, 1, 1), erase("v", 20, 2, 1)});
   EXPECT_EQ(r.collect_garbage(20), 0u);  // stamp 20 is not < 20

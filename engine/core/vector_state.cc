@@ -1,5 +1,6 @@
 #include "engine/core/vector_state.h"
 
+#include <algorithm>
 #include <cassert>
 #include <type_traits>
 #include <utility>
@@ -144,6 +145,16 @@ bool VectorState::collect(uint64_t g) {
       fields_, [g](const auto& kv) { return !kv.second.present && kv.second.stamp.timestamp < g; });
   std::erase_if(
       tags_, [g](const auto& kv) { return !kv.second.present && kv.second.stamp.timestamp < g; });
+  return !live_ && base_stamp_.is_zero() && fields_.empty() && tags_.empty();
+}
+
+bool VectorState::collectable(uint64_t g) const {
+  auto droppable = [g](const auto& kv) {
+    return !kv.second.present && kv.second.stamp.timestamp < g;
+  };
+  if (!live_ && !base_stamp_.is_zero() && base_stamp_.timestamp < g) return true;
+  if (std::any_of(fields_.begin(), fields_.end(), droppable)) return true;
+  if (std::any_of(tags_.begin(), tags_.end(), droppable)) return true;
   return !live_ && base_stamp_.is_zero() && fields_.empty() && tags_.empty();
 }
 

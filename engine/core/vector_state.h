@@ -65,6 +65,9 @@ class VectorState {
   // the entry. Later writes are all >= g and compare the same against the zero base as against
   // the dropped tombstone's stamp. So collecting before or after them gives the same state.
   bool collect(uint64_t g);
+  // Whether collect(g) would change this state or report it empty. Read-only, so that a caller
+  // holding a shared copy (VectorEntry) need not clone the state only to find nothing to do.
+  bool collectable(uint64_t g) const;
 
   // Drops every component (base, field or tag entry) with timestamp < g that `confirm` does not
   // hold with the same stamp (`confirm` null: holds nothing). Used when joining a replica that
