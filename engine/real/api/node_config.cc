@@ -242,6 +242,38 @@ void read_engine(const Reader& r, const YAML::Node& root, NodeConfig* config) {
   }
 }
 
+// librdkafka properties that KafkaLog sets because its guarantees depend on them (acknowledged
+// means in the log quorum, no reordering or gaps, offsets owned by the node, not a group).
+constexpr std::string_view kKafkaReservedProperties[] = {
+    "bootstrap.servers",     "group.id",
+    "enable.auto.commit",    "enable.auto.offset.store",
+    "auto.offset.reset",     "enable.partition.eof",
+    "enable.idempotence",    "acks",
+    "request.required.acks", "enable.gapless.guarantee",
+    "message.timeout.ms",    "allow.auto.create.topics",
+    "transactional.id"};
+
+void read_kafka_properties(const Reader& r, const YAML::Node& n, const std::string& path,
+                           std::map<std::string, std::string>* out) {
+  if (!n.IsDefined()) return;
+  if (!n.IsMap()) r.fail(n, path, "must be a map of librdkafka property names to values");
+  for (const auto& kv : n) {
+    const std::string name = kv.first.Scalar();
+    const std::string at = path + "." + name;
+    for (std::string_view reserved : kKafkaReservedProperties) {
+      if (name == reserved) {
+        r.fail(kv.first, at,
+               "set by meridian-node (the log's durability and ordering depend on it); not "
+               "configurable");
+      }
+    }
+    if (!kv.second.IsScalar() || kv.second.Scalar().empty()) {
+      r.fail(kv.second, at, "must be a non-empty scalar (librdkafka takes every value as text)");
+    }
+    (*out)[name] = kv.second.Scalar();
+  }
+}
+
 NodeConfig read_config(const Reader& r, const YAML::Node& root, const std::string& config_dir) {
   if (!root.IsDefined() || root.IsNull()) r.fail(root, "", "the file is empty");
   r.map(root, "",
@@ -250,7 +282,9 @@ NodeConfig read_config(const Reader& r, const YAML::Node& root, const std::strin
   read_regions(r, root, &config);
 
   const YAML::Node log = r.required(root, "", "log");
-  r.map(log, "log", {"kind", "bootstrap_servers", "create_topics", "max_bytes"});
+  r.map(log, "log",
+        {"kind", "bootstrap_servers", "create_topics", "max_bytes", "properties", "producer",
+         "consumer"});
   const YAML::Node kind = r.required(log, "log", "kind");
   const std::string kind_name = r.str(kind, "log.kind");
   if (kind_name == "memory") {
@@ -260,6 +294,11 @@ NodeConfig read_config(const Reader& r, const YAML::Node& root, const std::strin
       r.fail(kind, "log.kind",
              "memory (the single-process mode) serves exactly one region; `regions` lists " +
                  std::to_string(config.node.regions.size()));
+    }
+    for (const char* key : {"properties", "producer", "consumer"}) {
+      if (log[key].IsDefined()) {
+        r.fail(log[key], std::string("log.") + key, "librdkafka properties need log.kind: kafka");
+      }
     }
     if (log["max_bytes"].IsDefined()) {
       config.memory_log_max_bytes = r.uint(log["max_bytes"], "log.max_bytes", 1 << 20, 1ull << 40);
@@ -271,6 +310,9 @@ NodeConfig read_config(const Reader& r, const YAML::Node& root, const std::strin
     if (log["create_topics"].IsDefined()) {
       config.kafka_create_topics = r.boolean(log["create_topics"], "log.create_topics");
     }
+    read_kafka_properties(r, log["properties"], "log.properties", &config.kafka_properties);
+    read_kafka_properties(r, log["producer"], "log.producer", &config.kafka_producer_properties);
+    read_kafka_properties(r, log["consumer"], "log.consumer", &config.kafka_consumer_properties);
   } else {
     r.fail(kind, "log.kind", "must be kafka or memory");
   }

@@ -5,6 +5,7 @@
 //     - {name: us-east, id: 1, grpc: 127.0.0.1:7001}
 //     - {name: eu-west, id: 2, grpc: 127.0.0.1:7002}
 //   log: {kind: kafka, bootstrap_servers: 127.0.0.1:9092}   # or {kind: memory}
+//                                      # optional: properties, producer, consumer (librdkafka)
 //   tls: {ca: ca.pem, cert: node.pem, key: node.key}
 //   listen: {grpc: 127.0.0.1:7001, http: 127.0.0.1:8001}
 //   collections:
@@ -41,6 +42,13 @@ struct NodeConfig {
   // replays every log from offset 0.
   std::string data_dir;
   bool kafka_create_topics = true;  // create this region's topics at start (idempotent)
+  // Extra librdkafka properties (YAML log.properties, log.producer, log.consumer): for every
+  // handle, the producer only, the consumers only. Properties the log's guarantees rest on
+  // (acks, idempotence, offsets, group) are rejected by the parser (kKafkaReservedProperties);
+  // librdkafka itself rejects unknown names and bad values when the node starts (exit 1).
+  std::map<std::string, std::string> kafka_properties;
+  std::map<std::string, std::string> kafka_producer_properties;
+  std::map<std::string, std::string> kafka_consumer_properties;
   size_t memory_log_max_bytes = size_t(1) << 30;
   TlsFiles tls;
   std::string tls_server_name;  // optional: name checked in peers' certificates

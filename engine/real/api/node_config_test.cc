@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <string>
 
 namespace meridian::real::api {
@@ -48,6 +49,45 @@ TEST(NodeConfig, ParsesEveryField) {
   EXPECT_EQ(c->node.collections[0].num_shards, 4u);
   EXPECT_EQ(c->node.session_wait, 200 * env::kMillisecond);
   EXPECT_EQ(c->search_threads, hardware_threads());  // the default: one per core
+}
+
+TEST(NodeConfig, KafkaPropertiesPassThroughAndGuaranteesAreNotConfigurable) {
+  const std::string with_props =
+      replaced(kGood, "log: {kind: kafka, bootstrap_servers: 127.0.0.1:9092}",
+               R"(log:
+  kind: kafka
+  bootstrap_servers: 127.0.0.1:9092
+  properties: {socket.keepalive.enable: true}
+  producer: {linger.ms: 5, compression.type: lz4}
+  consumer: {fetch.wait.max.ms: 2})");
+  Result<NodeConfig> c = parse_node_config(with_props, "node.yaml");
+  ASSERT_TRUE(c.is_ok()) << c.status().to_string();
+  EXPECT_EQ(c->kafka_properties,
+            (std::map<std::string, std::string>{{"socket.keepalive.enable", "true"}}));
+  EXPECT_EQ(c->kafka_producer_properties,
+            (std::map<std::string, std::string>{{"linger.ms", "5"}, {"compression.type", "lz4"}}));
+  EXPECT_EQ(c->kafka_consumer_properties,
+            (std::map<std::string, std::string>{{"fetch.wait.max.ms", "2"}}));
+  EXPECT_EQ(error_of(replaced(with_props, "linger.ms: 5", "acks: 1")),
+            "node.yaml:9: log.producer.acks: set by meridian-node (the log's durability and "
+            "ordering depend on it); not configurable");
+  EXPECT_EQ(error_of(replaced(with_props, "fetch.wait.max.ms: 2", "enable.auto.commit: true")),
+            "node.yaml:10: log.consumer.enable.auto.commit: set by meridian-node (the log's "
+            "durability and ordering depend on it); not configurable");
+  EXPECT_EQ(error_of(replaced(with_props, "fetch.wait.max.ms: 2", "fetch.wait.max.ms: [2]")),
+            "node.yaml:10: log.consumer.fetch.wait.max.ms: must be a non-empty scalar (librdkafka "
+            "takes every value as text)");
+  EXPECT_EQ(error_of(replaced(with_props, "consumer: {fetch.wait.max.ms: 2}", "consumer: 2")),
+            "node.yaml:10: log.consumer: must be a map of librdkafka property names to values");
+}
+
+TEST(NodeConfig, KafkaPropertiesNeedTheKafkaLog) {
+  const std::string memory =
+      replaced(replaced(kGood, "log: {kind: kafka, bootstrap_servers: 127.0.0.1:9092}",
+                        "log: {kind: memory, producer: {linger.ms: 5}}"),
+               "  - {name: eu-west, id: 2, grpc: 127.0.0.1:7002}\n", "");
+  EXPECT_EQ(error_of(memory),
+            "node.yaml:4: log.producer: librdkafka properties need log.kind: kafka");
 }
 
 TEST(NodeConfig, SearchThreads) {

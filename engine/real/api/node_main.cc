@@ -53,6 +53,9 @@ Result<std::unique_ptr<env::Log>> open_log(EventLoop& loop, const NodeConfig& co
   KafkaLogOptions options;
   options.bootstrap_servers = config.kafka_bootstrap_servers;
   options.client_id = "meridian-node-" + config.node.self.name;
+  options.properties = config.kafka_properties;
+  options.producer_properties = config.kafka_producer_properties;
+  options.consumer_properties = config.kafka_consumer_properties;
   if (config.kafka_create_topics) {
     Status created = create_topics(options, region_topics(config.node.collections));
     if (!created.is_ok()) return Status(created.code(), "creating topics: " + created.message());
