@@ -77,6 +77,7 @@ class ApiTest : public ::testing::Test {
     docs.index.dimension = kDimension;
     docs.num_shards = 4;
     options.collections = {docs};
+    adjust(options);
     node_ = std::make_unique<node::RegionNode>(
         options, node::NodeEnv{*loop_, *loop_, *loop_, *log_, *peers_});
     ASSERT_TRUE(node_->start().is_ok());
@@ -107,6 +108,9 @@ class ApiTest : public ::testing::Test {
     log_.reset();
     loop_.reset();
   }
+
+  // Lets a test fixture change the node's options before it starts.
+  virtual void adjust(node::NodeOptions&) {}
 
   std::unique_ptr<v1::Meridian::Stub> client_stub() const {
     return make_stub(grpc_address_, client_pem_);

@@ -42,6 +42,24 @@ class GrpcServer::Service final : public v1::Meridian::CallbackService {
     return write(ctx, *request, response);
   }
 
+  grpc::ServerUnaryReactor* UpsertBatch(grpc::CallbackServerContext* ctx,
+                                        const v1::UpsertBatchRequest* request,
+                                        v1::UpsertBatchResponse* response) override {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    std::vector<node::WriteRequest> items;
+    node::SessionToken session;
+    if (Status s = from_proto(*request, &items, &session); !s.is_ok()) {
+      reactor->Finish(to_grpc(s));
+      return reactor;
+    }
+    node_.write_batch(std::move(items), std::move(session),
+                      [reactor, response](BatchWriteResult result) {
+                        if (result.status.is_ok()) to_proto(result, response);
+                        reactor->Finish(to_grpc(result.status));
+                      });
+    return reactor;
+  }
+
   grpc::ServerUnaryReactor* Get(grpc::CallbackServerContext* ctx, const v1::GetRequest* request,
                                 v1::GetResponse* response) override {
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();

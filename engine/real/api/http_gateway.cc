@@ -122,6 +122,20 @@ void HttpGateway::install_routes() {
            reply(res, 200, to_json(r));
          });
 
+  s.Post(R"(/v1/collections/([^/]+)/vectors:batch)", [&node](const httplib::Request& req,
+                                                             httplib::Response& res) {
+    Result<json> body = parse_json_object(req.body);
+    if (!body.is_ok()) return reply_error(res, body.status());
+    std::vector<node::WriteRequest> items;
+    node::SessionToken session;
+    if (Status st = upsert_batch_from_json(*body, req.matches[1], &items, &session); !st.is_ok()) {
+      return reply_error(res, st);
+    }
+    BatchWriteResult r = node.write_batch_sync(std::move(items), std::move(session));
+    if (!r.status.is_ok()) return reply_error(res, r.status);
+    reply(res, 200, to_json(r));
+  });
+
   s.Get(R"(/v1/collections/([^/]+)/vectors/(.+))",
         [&node](const httplib::Request& req, httplib::Response& res) {
           const std::string id = req.matches[2];

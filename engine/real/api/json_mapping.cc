@@ -128,12 +128,11 @@ Result<json> parse_json_object(const std::string& body) {
   return parsed;
 }
 
-Status upsert_from_json(const json& body, const std::string& collection, node::WriteRequest* out,
-                        node::SessionToken* session) {
-  if (Status s = check_keys(body, {"id", "embedding", "payload", "session_token"}, "");
-      !s.is_ok()) {
-    return s;
-  }
+namespace {
+
+// id, embedding and payload of an upsert (a single upsert's body, or one item of a batch).
+Status upsert_fields_from_json(const json& body, const std::string& collection,
+                               node::WriteRequest* out) {
   out->op = Op::kUpsert;
   out->collection = collection;
   if (Status s = get_string(body, "id", true, &out->vector_id); !s.is_ok()) return s;
@@ -146,6 +145,43 @@ Status upsert_from_json(const json& body, const std::string& collection, node::W
     }
     if (Status s = get_string_set(*p, "tags", &out->payload.tags); !s.is_ok()) {
       return Status::invalid_argument("payload." + s.message());
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+Status upsert_from_json(const json& body, const std::string& collection, node::WriteRequest* out,
+                        node::SessionToken* session) {
+  if (Status s = check_keys(body, {"id", "embedding", "payload", "session_token"}, "");
+      !s.is_ok()) {
+    return s;
+  }
+  if (Status s = upsert_fields_from_json(body, collection, out); !s.is_ok()) return s;
+  return get_session(body, session);
+}
+
+Status upsert_batch_from_json(const json& body, const std::string& collection,
+                              std::vector<node::WriteRequest>* out, node::SessionToken* session) {
+  if (Status s = check_keys(body, {"items", "session_token"}, ""); !s.is_ok()) return s;
+  auto items = body.find("items");
+  if (items == body.end()) return Status::invalid_argument("items: missing");
+  if (!items->is_array()) return Status::invalid_argument("items: must be an array of objects");
+  if (items->size() > kMaxBatchItems) {
+    return Status::too_large("items: " + std::to_string(items->size()) + " items; the limit is " +
+                             std::to_string(kMaxBatchItems));
+  }
+  out->resize(items->size());
+  for (size_t i = 0; i < items->size(); ++i) {
+    const std::string item = "items[" + std::to_string(i) + "]";
+    if (!(*items)[i].is_object()) return Status::invalid_argument(item + ": must be an object");
+    if (Status s = check_keys((*items)[i], {"id", "embedding", "payload"}, item + ": ");
+        !s.is_ok()) {
+      return s;
+    }
+    if (Status s = upsert_fields_from_json((*items)[i], collection, &(*out)[i]); !s.is_ok()) {
+      return Status(s.code(), item + "." + s.message());
     }
   }
   return get_session(body, session);
@@ -217,6 +253,16 @@ json to_json(const WriteResult& result) {
               {"shard", r.shard},
               {"sequence", r.sequence},
               {"timestamp", r.timestamp},
+              {"session_token", encode_session_token(result.session)}};
+}
+
+json to_json(const BatchWriteResult& result) {
+  json acks = json::array();
+  for (const node::WriteResponse& r : result.items) {
+    acks.push_back({{"shard", r.shard}, {"sequence", r.sequence}, {"timestamp", r.timestamp}});
+  }
+  return json{{"origin", result.origin},
+              {"acks", std::move(acks)},
               {"session_token", encode_session_token(result.session)}};
 }
 

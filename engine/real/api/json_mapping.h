@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "engine/core/status.h"
 #include "engine/real/api/node_service.h"
@@ -20,6 +21,10 @@ Result<nlohmann::json> parse_json_object(const std::string& body);
 // POST /v1/collections/{collection}/vectors
 Status upsert_from_json(const nlohmann::json& body, const std::string& collection,
                         node::WriteRequest* out, node::SessionToken* session);
+// POST /v1/collections/{collection}/vectors:batch: {"items": [upsert bodies without
+// session_token], "session_token"}; a bad item's error names it ("items[3].embedding: ...").
+Status upsert_batch_from_json(const nlohmann::json& body, const std::string& collection,
+                              std::vector<node::WriteRequest>* out, node::SessionToken* session);
 // PATCH /v1/collections/{collection}/vectors/{id}
 Status patch_from_json(const nlohmann::json& body, const std::string& collection,
                        const std::string& id, node::WriteRequest* out, node::SessionToken* session);
@@ -29,6 +34,7 @@ Status search_from_json(const nlohmann::json& body, const std::string& collectio
 
 // REQUIRES: the result's status is ok.
 nlohmann::json to_json(const WriteResult& result);
+nlohmann::json to_json(const BatchWriteResult& result);
 nlohmann::json to_json(const VectorView& view, const std::string& id);
 nlohmann::json to_json(const SearchResult& result);
 nlohmann::json to_json(const NodeStatus& status);

@@ -369,6 +369,20 @@ WriteResult NodeService::write_sync(node::WriteRequest request, node::SessionTok
       std::move(fallback), call_timeout_);
 }
 
+BatchWriteResult NodeService::write_batch_sync(std::vector<node::WriteRequest> items,
+                                               node::SessionToken session) {
+  BatchWriteResult fallback;
+  fallback.origin = self_.id;
+  fallback.status =
+      Status::unavailable("no answer from the node in time; the items may or may not be applied");
+  fallback.session = session;
+  return wait_for<BatchWriteResult>(
+      [&](std::function<void(BatchWriteResult)> done) {
+        write_batch(std::move(items), std::move(session), std::move(done));
+      },
+      std::move(fallback), call_timeout_);
+}
+
 SearchResult NodeService::search_sync(node::SearchRequest request) {
   SearchResult fallback;
   fallback.response.status = Status::unavailable("no answer from the node in time");

@@ -53,6 +53,9 @@
 namespace meridian::real::api {
 
 inline constexpr size_t kMaxSessionEntries = 65536;
+// Items of one write_batch call (UpsertBatch). A batch is one loop hop, so this also bounds
+// how long one call keeps the loop from everything else (~10 ms of encoding at 4096).
+inline constexpr size_t kMaxBatchItems = 4096;
 inline constexpr env::TimeNs kMaxBoundedStaleness = 86'400 * env::kSecond;
 
 struct OriginStaleness {
@@ -64,6 +67,17 @@ struct OriginStaleness {
 struct WriteResult {
   node::WriteResponse response;  // response.status says whether the write was acknowledged
   node::SessionToken session;    // the request's token, plus this write when acknowledged
+};
+
+// The answer to write_batch: one engine WriteResponse per item, in request order.
+struct BatchWriteResult {
+  // ok iff every item was acknowledged; otherwise the first item's failure (its code), with
+  // its index, id and how many items were acknowledged in the message.
+  Status status;
+  RegionId origin = 0;
+  std::vector<node::WriteResponse> items;  // each with its own status; empty if not attempted
+  size_t acknowledged = 0;
+  node::SessionToken session;  // the request's token plus every acknowledged item
 };
 
 struct SearchResult {
@@ -138,6 +152,12 @@ class NodeService {
   // Upsert, delete or patch (request.op). `session` is the client's token so far.
   void write(node::WriteRequest request, node::SessionToken session,
              std::function<void(WriteResult)> done);
+  // Upserts into one collection as one call (UpsertBatch): every item is checked first (one
+  // invalid item fails the batch, invalid_argument naming items[i], and nothing is written);
+  // then all are written in order on one loop hop, as that many write() calls would be.
+  // `done` runs once every item has answered. REQUIRES: every item's op is kUpsert.
+  void write_batch(std::vector<node::WriteRequest> items, node::SessionToken session,
+                   std::function<void(BatchWriteResult)> done);
   void search(node::SearchRequest request, std::function<void(SearchResult)> done);
   // The live vector `id` as this region's replica sees it; not_found if there is none.
   void get(std::string collection, std::string id, std::function<void(Result<VectorView>)> done);
@@ -156,6 +176,8 @@ class NodeService {
   void stop_searches();
 
   WriteResult write_sync(node::WriteRequest request, node::SessionToken session);
+  BatchWriteResult write_batch_sync(std::vector<node::WriteRequest> items,
+                                    node::SessionToken session);
   SearchResult search_sync(node::SearchRequest request);
   Result<VectorView> get_sync(std::string collection, std::string id);
   Result<NodeStatus> status_sync();
@@ -164,6 +186,9 @@ class NodeService {
   // Thread-safe checks done before the hop (exposed for tests and front ends).
   Status check_write(const node::WriteRequest& request, const node::SessionToken& session) const;
   Status check_search(const node::SearchRequest& request) const;
+  // 1..kMaxBatchItems upserts, all into the same collection, each valid as check_write's.
+  Status check_batch(const std::vector<node::WriteRequest>& items,
+                     const node::SessionToken& session) const;
 
   // nullptr if no such collection.
   const CollectionConfig* collection(const std::string& name) const;

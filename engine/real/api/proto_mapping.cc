@@ -76,6 +76,33 @@ Status from_proto(const v1::UpsertRequest& in, node::WriteRequest* out,
   return from_proto(in.session(), session);
 }
 
+Status from_proto(const v1::UpsertBatchRequest& in, std::vector<node::WriteRequest>* out,
+                  node::SessionToken* session) {
+  out->resize(size_t(in.items_size()));
+  for (int i = 0; i < in.items_size(); ++i) {
+    const v1::UpsertBatchRequest::Item& item = in.items(i);
+    node::WriteRequest& w = (*out)[size_t(i)];
+    w.op = Op::kUpsert;
+    w.collection = in.collection();
+    w.vector_id = item.id();
+    w.embedding.assign(item.embedding().begin(), item.embedding().end());
+    payload_from_proto(item.payload(), &w.payload);
+  }
+  return from_proto(in.session(), session);
+}
+
+void to_proto(const BatchWriteResult& in, v1::UpsertBatchResponse* out) {
+  out->set_origin(in.origin);
+  out->mutable_acks()->Reserve(int(in.items.size()));
+  for (const node::WriteResponse& r : in.items) {
+    v1::UpsertBatchResponse::Ack* ack = out->add_acks();
+    ack->set_shard(r.shard);
+    ack->set_sequence(r.sequence);
+    ack->set_timestamp(r.timestamp);
+  }
+  to_proto(in.session, out->mutable_session());
+}
+
 Status from_proto(const v1::DeleteRequest& in, node::WriteRequest* out,
                   node::SessionToken* session) {
   out->op = Op::kDelete;

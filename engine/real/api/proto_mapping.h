@@ -7,6 +7,8 @@
 // The peer client uses the reverse direction (to_proto(SearchRequest), from_proto(response)).
 #pragma once
 
+#include <vector>
+
 #include "engine/core/status.h"
 #include "engine/real/api/node_service.h"
 #include "proto/meridian.pb.h"
@@ -24,6 +26,11 @@ Status from_proto(const v1::PatchPayloadRequest& in, node::WriteRequest* out,
                   node::SessionToken* session);
 // REQUIRES: result.response.status is ok.
 void to_proto(const WriteResult& in, v1::WriteResponse* out);
+// One upsert per item, each into in.collection().
+Status from_proto(const v1::UpsertBatchRequest& in, std::vector<node::WriteRequest>* out,
+                  node::SessionToken* session);
+// REQUIRES: in.status is ok.
+void to_proto(const BatchWriteResult& in, v1::UpsertBatchResponse* out);
 
 void to_proto(const VectorView& in, const std::string& id, v1::GetResponse* out);
 

@@ -150,10 +150,23 @@ void fill_upsert(v1::UpsertRequest* req, const std::string& collection, const st
   req->mutable_embedding()->Assign(v, v + dim);
 }
 
+namespace {
+
+// One UpsertBatch call: numbers[first, last) of run_upserts' list.
+struct UpsertBatchCall {
+  grpc::ClientContext context;
+  v1::UpsertBatchRequest request;
+  v1::UpsertBatchResponse response;
+  Clock::time_point start;
+};
+
+}  // namespace
+
 UpsertRun run_upserts(std::vector<std::unique_ptr<v1::Meridian::Stub>>& stubs,
                       const std::string& collection, uint32_t dim, const std::vector<float>& pool,
                       const std::vector<uint64_t>& numbers, int inflight, int threads,
-                      const std::string& prefix) {
+                      const std::string& prefix, size_t batch) {
+  batch = std::max<size_t>(1, batch);
   UpsertRun run;
   Window window(inflight);
   Latencies lat;
@@ -161,39 +174,67 @@ UpsertRun run_upserts(std::vector<std::unique_ptr<v1::Meridian::Stub>>& stubs,
   std::atomic<size_t> acked{0};
   const size_t pool_n = pool.size() / dim;
   std::atomic<size_t> next{0};
+  auto id_of = [&](uint64_t n) {
+    return prefix.empty() ? bench::vector_id(n) : prefix + std::to_string(n);
+  };
+  // The answer to a call carrying numbers[first, last).
+  auto answered = [&](const grpc::Status& status, Clock::time_point start, size_t first,
+                      size_t last) {
+    const auto end = Clock::now();
+    if (status.ok()) {
+      lat.add(ms_since(start, end));
+      acked.fetch_add(last - first);
+      return;
+    }
+    std::lock_guard<std::mutex> lock(failed_mu);
+    run.failed_ids.insert(run.failed_ids.end(), numbers.begin() + long(first),
+                          numbers.begin() + long(last));
+    if (run.first_error.empty()) {
+      run.first_error = std::to_string(int(status.error_code())) + " " + status.error_message();
+    }
+  };
   const auto t0 = Clock::now();
   std::vector<std::thread> issuers;
   for (int t = 0; t < threads; ++t) {
     issuers.emplace_back([&, t] {
       size_t call_no = 0;
       for (;;) {
-        const size_t i = next.fetch_add(1);
-        if (i >= numbers.size()) break;
+        const size_t first = next.fetch_add(batch);
+        if (first >= numbers.size()) break;
+        const size_t last = std::min(numbers.size(), first + batch);
         window.acquire();
-        auto* call = new UpsertCall;
-        const uint64_t n = numbers[i];
-        const std::string id = prefix.empty() ? bench::vector_id(n) : prefix + std::to_string(n);
-        fill_upsert(&call->request, collection, id, &pool[(n % pool_n) * dim], dim);
-        call->context.set_deadline(std::chrono::system_clock::now() + 30s);
-        call->start = Clock::now();
         auto& stub = stubs[(size_t(t) + call_no++ * size_t(threads)) % stubs.size()];
-        stub->async()->Upsert(
-            &call->context, &call->request, &call->response, [&, call, n](grpc::Status status) {
-              const auto end = Clock::now();
-              if (status.ok()) {
-                lat.add(ms_since(call->start, end));
-                acked.fetch_add(1);
-              } else {
-                std::lock_guard<std::mutex> lock(failed_mu);
-                run.failed_ids.push_back(n);
-                if (run.first_error.empty()) {
-                  run.first_error =
-                      std::to_string(int(status.error_code())) + " " + status.error_message();
-                }
-              }
-              delete call;
-              window.release();
-            });
+        const auto deadline = std::chrono::system_clock::now() + 30s;
+        if (batch == 1) {
+          auto* call = new UpsertCall;
+          const uint64_t n = numbers[first];
+          fill_upsert(&call->request, collection, id_of(n), &pool[(n % pool_n) * dim], dim);
+          call->context.set_deadline(deadline);
+          call->start = Clock::now();
+          stub->async()->Upsert(&call->context, &call->request, &call->response,
+                                [&, call, first, last](grpc::Status status) {
+                                  answered(status, call->start, first, last);
+                                  delete call;
+                                  window.release();
+                                });
+          continue;
+        }
+        auto* call = new UpsertBatchCall;
+        call->request.set_collection(collection);
+        for (size_t i = first; i < last; ++i) {
+          v1::UpsertBatchRequest::Item* item = call->request.add_items();
+          item->set_id(id_of(numbers[i]));
+          const float* v = &pool[(numbers[i] % pool_n) * dim];
+          item->mutable_embedding()->Assign(v, v + dim);
+        }
+        call->context.set_deadline(deadline);
+        call->start = Clock::now();
+        stub->async()->UpsertBatch(&call->context, &call->request, &call->response,
+                                   [&, call, first, last](grpc::Status status) {
+                                     answered(status, call->start, first, last);
+                                     delete call;
+                                     window.release();
+                                   });
       }
     });
   }

@@ -137,17 +137,19 @@ struct UpsertRun {
   double seconds = 0;
   size_t acked = 0;
   size_t failed = 0;
-  std::vector<double> latencies;     // ms, of the acknowledged calls
+  std::vector<double> latencies;     // ms, of the acknowledged calls (a batch is one call)
   std::vector<uint64_t> failed_ids;  // the numbers whose call did not end OK
   std::string first_error;
 };
 
 // Upserts one vector per entry n of `numbers` (id vector_id(n), or prefix + n when `prefix` is
 // not empty) with embedding row n % rows of `pool`, through `stubs` in turn, at most `inflight`
-// outstanding, from `threads` issuing threads; returns when every call has answered.
+// calls outstanding, from `threads` issuing threads; returns when every call has answered.
+// batch 1: one Upsert call per vector; batch > 1: UpsertBatch calls of `batch` consecutive
+// entries (a failed call fails all of its entries).
 UpsertRun run_upserts(std::vector<std::unique_ptr<v1::Meridian::Stub>>& stubs,
                       const std::string& collection, uint32_t dim, const std::vector<float>& pool,
                       const std::vector<uint64_t>& numbers, int inflight, int threads,
-                      const std::string& prefix);
+                      const std::string& prefix, size_t batch = 1);
 
 }  // namespace meridian::realbench

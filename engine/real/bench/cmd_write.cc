@@ -19,8 +19,11 @@ int cmd_upsert(const Common& c, const UpsertFlags& f) {
   auto stubs = make_stubs(f.target, tls, f.channels);
   const std::vector<float> pool = mixture(c.dim).sample(4096, c.write_seed);
   std::vector<double> rates;
-  std::printf("# upsert: %zu x %u-d per run, %d in flight, %d channels, %d issuing threads -> %s\n",
-              f.count, c.dim, f.inflight, f.channels, f.threads, f.target.c_str());
+  std::printf(
+      "# upsert: %zu x %u-d per run, %zu per call (%s), %d calls in flight, %d channels, %d "
+      "issuing threads -> %s\n",
+      f.count, c.dim, f.batch, f.batch > 1 ? "UpsertBatch" : "Upsert", f.inflight, f.channels,
+      f.threads, f.target.c_str());
   for (int r = -1; r < f.runs; ++r) {
     const size_t count = r < 0 ? f.warmup : f.count;
     if (count == 0) continue;
@@ -29,8 +32,8 @@ int cmd_upsert(const Common& c, const UpsertFlags& f) {
     const std::string prefix = "u" + std::to_string(r + 1) + "-";
     const std::string load_before = loadavg();
     const double cpu0 = client_cpu_s();
-    UpsertRun run =
-        run_upserts(stubs, c.collection, c.dim, pool, numbers, f.inflight, f.threads, prefix);
+    UpsertRun run = run_upserts(stubs, c.collection, c.dim, pool, numbers, f.inflight, f.threads,
+                                prefix, f.batch);
     const Percentiles p = percentiles(run.latencies);
     const double rate = double(run.acked) / run.seconds;
     std::printf(
@@ -42,9 +45,9 @@ int cmd_upsert(const Common& c, const UpsertFlags& f) {
     std::fflush(stdout);
     if (r >= 0) rates.push_back(rate);
   }
-  std::printf("RESULT kind=upsert median_per_s=%.0f runs=%zu min=%.0f max=%.0f load=%s\n",
+  std::printf("RESULT kind=upsert median_per_s=%.0f runs=%zu min=%.0f max=%.0f batch=%zu load=%s\n",
               median(rates), rates.size(), *std::min_element(rates.begin(), rates.end()),
-              *std::max_element(rates.begin(), rates.end()), loadavg().c_str());
+              *std::max_element(rates.begin(), rates.end()), f.batch, loadavg().c_str());
   return 0;
 }
 
@@ -57,7 +60,8 @@ int cmd_load(const Common& c, const LoadFlags& f) {
   const auto t0 = Clock::now();
   size_t acked = 0;
   for (int attempt = 0; attempt < 20 && !numbers.empty(); ++attempt) {
-    UpsertRun run = run_upserts(stubs, c.collection, c.dim, base, numbers, f.inflight, 2, "");
+    UpsertRun run =
+        run_upserts(stubs, c.collection, c.dim, base, numbers, f.inflight, 2, "", f.batch);
     acked += run.acked;
     std::printf("# load: %zu acked, %zu failed (%s) in %.1f s\n", run.acked, run.failed,
                 run.first_error.c_str(), run.seconds);

@@ -16,7 +16,8 @@ namespace meridian::realbench {
 // ---- cmd_write.cc ----
 
 // upsert: acknowledged upserts/s through one node. An unrecorded warm-up run, then `runs`
-// recorded runs, each of fresh ids (prefix "u<run>-").
+// recorded runs, each of fresh ids (prefix "u<run>-"). batch > 1: UpsertBatch calls of that
+// many vectors (inflight then counts calls, not vectors).
 struct UpsertFlags {
   std::string target;
   size_t count = 200'000;
@@ -25,6 +26,7 @@ struct UpsertFlags {
   int inflight = 512;
   int channels = 4;
   int threads = 2;
+  size_t batch = 1;
 };
 int cmd_upsert(const Common& c, const UpsertFlags& f);
 
@@ -34,6 +36,7 @@ struct LoadFlags {
   std::string target;
   size_t vectors = 100'000;
   int inflight = 512;
+  size_t batch = 1;  // > 1: UpsertBatch calls of that many vectors
   std::vector<std::string> wait;
   int wait_s = 600;
 };

@@ -3,7 +3,7 @@
 // MirrorMaker 2 and the nodes, runs the subcommands below and prints the table
 // (docs/benchmarks.md, "Real mode"). Never run by ctest.
 //
-//   meridian-bench upsert      --target A [--count N --runs R --inflight W --channels C]
+//   meridian-bench upsert      --target A [--count N --runs R --inflight W --channels C --batch B]
 //   meridian-bench load        --target A --vectors N [--wait ADDR...]   # the search data set
 //   meridian-bench search      --target A --vectors N [--rate Q --duration S --runs R]
 //                              [--upsert-target B --upsert-rate U]        # writes meanwhile
@@ -44,12 +44,16 @@ int main(int argc, char** argv) {
   up->add_option("--inflight", uf.inflight, "maximum outstanding calls");
   up->add_option("--channels", uf.channels, "gRPC channels (TCP connections)");
   up->add_option("--threads", uf.threads, "issuing threads");
+  up->add_option("--batch", uf.batch, "vectors per call (> 1: UpsertBatch)")
+      ->check(CLI::Range(1, 4096));
 
   LoadFlags lf;
   auto* load = app.add_subcommand("load", "upsert the base vectors, wait until nodes hold them");
   load->add_option("--target", lf.target, "node gRPC address")->required();
   load->add_option("--vectors", lf.vectors, "base vectors");
   load->add_option("--inflight", lf.inflight, "maximum outstanding calls");
+  load->add_option("--batch", lf.batch, "vectors per call (> 1: UpsertBatch)")
+      ->check(CLI::Range(1, 4096));
   load->add_option("--wait", lf.wait, "nodes that must hold every vector (default: target)");
 
   SearchFlags sf;
