@@ -93,7 +93,8 @@ NodeService::NodeService(EventLoop& loop, node::RegionNode& node, NodeServiceOpt
       call_timeout_(options.call_timeout),
       self_(node.options().self),
       regions_(node.options().regions),
-      configs_(configs_by_name(node.options())) {
+      configs_(configs_by_name(node.options())),
+      search_on_caller_(options.search_on_caller) {
   if (options.search_threads > 0) {
     search_pool_ = std::make_unique<WorkerPool>("search", options.search_threads,
                                                 std::max<size_t>(1, options.max_queued_searches));

@@ -45,6 +45,7 @@ void NodeService::search(node::SearchRequest request, std::function<void(SearchR
     search_on_loop(std::move(request), shared_done);
     return;
   }
+  if (search_on_caller_ && try_search_here(request, shared_done)) return;
   auto shared_request = std::make_shared<node::SearchRequest>(std::move(request));
   const bool queued = search_pool_->submit(
       [this, shared_request, shared_done] { search_on_worker(*shared_request, shared_done); },
@@ -61,16 +62,26 @@ void NodeService::search(node::SearchRequest request, std::function<void(SearchR
 }
 
 void NodeService::search_on_worker(const node::SearchRequest& request, const SearchDone& done) {
+  search_under(request, std::shared_lock(loop_.engine_lock()), done);
+}
+
+bool NodeService::try_search_here(const node::SearchRequest& request, const SearchDone& done) {
+  std::shared_lock reader(loop_.engine_lock(), std::try_to_lock);
+  if (!reader.owns_lock()) return false;
+  search_under(request, std::move(reader), done);
+  return true;
+}
+
+void NodeService::search_under(const node::SearchRequest& request,
+                               std::shared_lock<EngineLock> reader, const SearchDone& done) {
+  // Between two loop iterations: search_now and staleness() only read the engine.
   std::optional<SearchResult> result;
-  {
-    // Between two loop iterations: search_now and staleness() only read the engine.
-    std::shared_lock reader(loop_.engine_lock());
-    if (std::optional<node::SearchResponse> now = node_.search_now(request)) {
-      result = to_search_result(request.consistency, request.max_staleness, std::move(*now));
-    }
+  if (std::optional<node::SearchResponse> now = node_.search_now(request)) {
+    result = to_search_result(request.consistency, request.max_staleness, std::move(*now));
   }
   // `done` (gRPC's Finish: serialisation, encryption) runs outside the lock, so the loop never
   // waits for it.
+  reader.unlock();
   if (result) {
     (*done)(std::move(*result));
     return;

@@ -141,6 +141,46 @@ TEST_F(ApiTest, WithoutSearchWorkersSearchesRunOnTheLoop) {
   EXPECT_EQ(ran_on.get_future().get().rfind("search-", 0), std::string::npos);
 }
 
+TEST_F(ApiTest, SearchOnCallerRunsOnTheCallingThreadUnlessTheLoopHoldsTheLock) {
+  NodeServiceOptions options;
+  options.search_on_caller = true;
+  NodeService service(*loop_, *node_, options);
+  node::WriteRequest write;
+  write.collection = "docs";
+  write.vector_id = "a";
+  write.embedding = {1, 2, 3, 4};
+  ASSERT_TRUE(service_->write_sync(write, {}).response.status.is_ok());
+  // The loop takes the engine lock for iterations with work and at least every 5 ms, so one try
+  // may meet it held; out of many, most find it free.
+  int here = 0;
+  for (int i = 0; i < 50; ++i) {
+    std::promise<std::string> ran_on;
+    service.search(docs_search(), [&](SearchResult r) {
+      EXPECT_TRUE(r.response.status.is_ok()) << r.response.status.to_string();
+      ran_on.set_value(thread_name());
+    });
+    if (ran_on.get_future().get() == thread_name()) ++here;
+  }
+  EXPECT_GT(here, 25);
+
+  // While the loop holds the lock, a search is not waited for on the calling thread: it goes to
+  // a worker, which answers once the loop lets go.
+  std::promise<void> holding;
+  loop_->post([&] {
+    holding.set_value();
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  });
+  holding.get_future().wait();
+  std::promise<std::string> ran_on;
+  const auto start = std::chrono::steady_clock::now();
+  service.search(docs_search(), [&](SearchResult r) {
+    EXPECT_TRUE(r.response.status.is_ok()) << r.response.status.to_string();
+    ran_on.set_value(thread_name());
+  });
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(200));
+  EXPECT_EQ(ran_on.get_future().get().rfind("search-", 0), 0u);
+}
+
 TEST_F(ApiTest, ServiceAnswersUnavailableOnceTheLoopHasStopped) {
   loop_->stop();
   loop_thread_.join();
