@@ -198,7 +198,7 @@ void read_engine(const Reader& r, const YAML::Node& root, NodeConfig* config) {
          "max_pending_writes", "write_timeout_ms", "peer_timeout_ms", "shutdown_grace_ms",
          "fresh_deployment", "checkpoint_interval_ms", "anti_entropy_interval_ms",
          "catch_up_after_ms", "lag_alert_after_ms", "digest_check_interval_ms", "search_threads",
-         "search_on_caller", "checkpoint_mib_per_s"});
+         "read_on_caller", "checkpoint_mib_per_s"});
   auto ms = [&](const char* key, env::TimeNs* out, uint64_t lo, uint64_t hi) {
     if (e[key].IsDefined()) {
       *out = env::TimeNs(r.uint(e[key], std::string("engine.") + key, lo, hi)) * env::kMillisecond;
@@ -240,8 +240,8 @@ void read_engine(const Reader& r, const YAML::Node& root, NodeConfig* config) {
   if (e["search_threads"].IsDefined()) {
     config->search_threads = r.uint(e["search_threads"], "engine.search_threads", 0, 256);
   }
-  if (e["search_on_caller"].IsDefined()) {
-    config->search_on_caller = r.boolean(e["search_on_caller"], "engine.search_on_caller");
+  if (e["read_on_caller"].IsDefined()) {
+    config->read_on_caller = r.boolean(e["read_on_caller"], "engine.read_on_caller");
   }
 }
 

@@ -59,8 +59,8 @@ struct NodeConfig {
   // Workers that run searches off the event loop (NodeServiceOptions::search_threads); 0 = on
   // the loop. YAML engine.search_threads; default: the number of cores.
   size_t search_threads = hardware_threads();
-  // NodeServiceOptions::search_on_caller. YAML engine.search_on_caller; default true.
-  bool search_on_caller = true;
+  // NodeServiceOptions::read_on_caller. YAML engine.read_on_caller; default true.
+  bool read_on_caller = true;
   std::chrono::milliseconds peer_timeout{2000};
   std::chrono::milliseconds shutdown_grace{5000};
 };

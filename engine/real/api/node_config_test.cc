@@ -95,15 +95,15 @@ TEST(NodeConfig, SearchThreads) {
       replaced(kGood, "{session_wait_ms: 200}", "{search_threads: 0}"), "node.yaml");
   ASSERT_TRUE(c.is_ok()) << c.status().to_string();
   EXPECT_EQ(c->search_threads, 0u);  // searches on the event loop
-  EXPECT_TRUE(c->search_on_caller);  // the default
+  EXPECT_TRUE(c->read_on_caller);    // the default
   EXPECT_EQ(error_of(replaced(kGood, "{session_wait_ms: 200}", "{search_threads: 1000}")),
             "node.yaml:10: engine.search_threads: must be an integer in 0..256");
-  c = parse_node_config(replaced(kGood, "{session_wait_ms: 200}", "{search_on_caller: false}"),
+  c = parse_node_config(replaced(kGood, "{session_wait_ms: 200}", "{read_on_caller: false}"),
                         "node.yaml");
   ASSERT_TRUE(c.is_ok()) << c.status().to_string();
-  EXPECT_FALSE(c->search_on_caller);
-  EXPECT_EQ(error_of(replaced(kGood, "{session_wait_ms: 200}", "{search_on_caller: 1}")),
-            "node.yaml:10: engine.search_on_caller: must be true or false");
+  EXPECT_FALSE(c->read_on_caller);
+  EXPECT_EQ(error_of(replaced(kGood, "{session_wait_ms: 200}", "{read_on_caller: 1}")),
+            "node.yaml:10: engine.read_on_caller: must be true or false");
 }
 
 TEST(NodeConfig, CheckpointBudget) {

@@ -136,7 +136,7 @@ int run(const NodeConfig& config, const TlsPem& pem) {
   if (Status s = node.start(); !s.is_ok()) return fail(2, "config: " + s.to_string());
   NodeServiceOptions service_options;
   service_options.search_threads = config.search_threads;
-  service_options.search_on_caller = config.search_on_caller;
+  service_options.read_on_caller = config.read_on_caller;
   NodeService service(loop, node, service_options);
   std::thread loop_thread([&loop] { loop.run(); });
   auto stop_loop = [&] {

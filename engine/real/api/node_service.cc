@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <future>
+#include <shared_mutex>
 #include <utility>
 
 #include "engine/core/mutation.h"
@@ -94,7 +95,7 @@ NodeService::NodeService(EventLoop& loop, node::RegionNode& node, NodeServiceOpt
       self_(node.options().self),
       regions_(node.options().regions),
       configs_(configs_by_name(node.options())),
-      search_on_caller_(options.search_on_caller) {
+      read_on_caller_(options.read_on_caller) {
   if (options.search_threads > 0) {
     search_pool_ = std::make_unique<WorkerPool>("search", options.search_threads,
                                                 std::max<size_t>(1, options.max_queued_searches));
@@ -266,18 +267,29 @@ void NodeService::get(std::string collection, std::string id,
                            std::to_string(kMaxVectorIdBytes)));
     return;
   }
+  if (read_on_caller_) {
+    std::shared_lock reader(loop_.engine_lock(), std::try_to_lock);
+    if (reader.owns_lock()) {
+      Result<VectorView> view = find_vector(collection, id);
+      reader.unlock();
+      done(std::move(view));
+      return;
+    }
+  }
   auto shared_done = std::make_shared<std::function<void(Result<VectorView>)>>(std::move(done));
   const bool posted = hop([this, collection, id = std::move(id), shared_done] {
-    const Collection* c = node_.collection(collection);
-    if (c == nullptr) return (*shared_done)(unknown_collection(collection));
-    std::optional<VectorView> view = c->get(id);
-    if (!view) {
-      return (*shared_done)(
-          Status::not_found("no vector '" + id + "' in collection '" + collection + "'"));
-    }
-    (*shared_done)(std::move(*view));
+    (*shared_done)(find_vector(collection, id));
   });
   if (!posted) (*shared_done)(loop_stopped());
+}
+
+Result<VectorView> NodeService::find_vector(const std::string& collection,
+                                            const std::string& id) const {
+  const Collection* c = node_.collection(collection);
+  if (c == nullptr) return unknown_collection(collection);
+  std::optional<VectorView> view = c->get(id);
+  if (!view) return Status::not_found("no vector '" + id + "' in collection '" + collection + "'");
+  return std::move(*view);
 }
 
 NodeStatus NodeService::snapshot() const {

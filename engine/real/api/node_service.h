@@ -14,12 +14,13 @@
 // forwarded) hops to the loop as before. Why a pool of our own rather than gRPC's callback
 // threads: those are a handful (gRPC 1.51's `nexting_thread`s) and every RPC's callbacks go
 // through them; a wait for the engine lock there while the loop applies a batch would stall
-// every other call of the server, writes included. With search_on_caller (meridian-node's
+// every other call of the server, writes included. With read_on_caller (meridian-node's
 // default) a search first *tries* the lock on the calling thread and, if it is free, runs there
 // (tens of microseconds of FAISS, never a wait); only if the loop holds it does the search go
 // to a worker. That saves a hand-off (a wake-up and context switches) per search: on the 2-core
 // benchmark machine it cut p50 at 2,000 searches/s from 21-43 ms to 5-9 ms and raised the
-// ceiling by 11-27 % (docs/benchmarks.md, section 2).
+// ceiling by 11-27 % (docs/benchmarks.md, section 2). Gets do the same: on the calling thread
+// if the lock is free, else on the loop.
 //
 // `done` runs exactly once: on the loop thread, on a search worker, or on the calling thread
 // when the search ran there or the request is rejected before the hop (invalid, unknown
@@ -141,10 +142,10 @@ struct NodeServiceOptions {
   // Workers that serve searches off the event loop; 0 = every search runs on the loop (the
   // behaviour before the pool, kept for comparison and for single-core deployments).
   size_t search_threads = hardware_threads();
-  // With search workers: a search first tries to run on the calling (server) thread, if the
-  // engine lock can be taken shared at once; only otherwise is it queued for a worker. Saves
-  // the hand-off to a worker (two context switches) when the loop is idle.
-  bool search_on_caller = false;
+  // Reads first try to run on the calling (server) thread, if the engine lock can be taken
+  // shared at once: a search (with search workers) is otherwise queued for a worker, a Get
+  // hops to the loop. Saves a hand-off (a wake-up, context switches) per read.
+  bool read_on_caller = false;
   // Searches waiting for a worker beyond which new ones are refused with `unavailable`.
   size_t max_queued_searches = 4096;
   // How long the *_sync variants wait for an answer.
@@ -226,6 +227,8 @@ class NodeService {
                                 node::SearchResponse response) const;
   SearchResult search_failed(Status status) const;
   NodeStatus snapshot() const;  // loop thread
+  // The live vector `id` of `collection`, or not_found. Loop thread, or the engine lock shared.
+  Result<VectorView> find_vector(const std::string& collection, const std::string& id) const;
   // Waits for an async call's answer; `fallback` if the loop stops or call_timeout passes.
   template <typename T>
   T wait_for(const std::function<void(std::function<void(T)>)>& start, T fallback,
@@ -238,7 +241,7 @@ class NodeService {
   const std::vector<node::RegionInfo> regions_;
   const std::map<std::string, CollectionConfig> configs_;
   std::unique_ptr<WorkerPool> search_pool_;  // null with search_threads 0
-  const bool search_on_caller_;
+  const bool read_on_caller_;
 };
 
 }  // namespace meridian::real::api

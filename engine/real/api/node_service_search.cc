@@ -45,7 +45,7 @@ void NodeService::search(node::SearchRequest request, std::function<void(SearchR
     search_on_loop(std::move(request), shared_done);
     return;
   }
-  if (search_on_caller_ && try_search_here(request, shared_done)) return;
+  if (read_on_caller_ && try_search_here(request, shared_done)) return;
   auto shared_request = std::make_shared<node::SearchRequest>(std::move(request));
   const bool queued = search_pool_->submit(
       [this, shared_request, shared_done] { search_on_worker(*shared_request, shared_done); },

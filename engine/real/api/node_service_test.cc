@@ -141,9 +141,9 @@ TEST_F(ApiTest, WithoutSearchWorkersSearchesRunOnTheLoop) {
   EXPECT_EQ(ran_on.get_future().get().rfind("search-", 0), std::string::npos);
 }
 
-TEST_F(ApiTest, SearchOnCallerRunsOnTheCallingThreadUnlessTheLoopHoldsTheLock) {
+TEST_F(ApiTest, ReadOnCallerRunsOnTheCallingThreadUnlessTheLoopHoldsTheLock) {
   NodeServiceOptions options;
-  options.search_on_caller = true;
+  options.read_on_caller = true;
   NodeService service(*loop_, *node_, options);
   node::WriteRequest write;
   write.collection = "docs";
@@ -179,6 +179,44 @@ TEST_F(ApiTest, SearchOnCallerRunsOnTheCallingThreadUnlessTheLoopHoldsTheLock) {
   });
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(200));
   EXPECT_EQ(ran_on.get_future().get().rfind("search-", 0), 0u);
+}
+
+TEST_F(ApiTest, ReadOnCallerGetsRunOnTheCallingThreadUnlessTheLoopHoldsTheLock) {
+  NodeServiceOptions options;
+  options.read_on_caller = true;
+  NodeService service(*loop_, *node_, options);
+  node::WriteRequest write;
+  write.collection = "docs";
+  write.vector_id = "a";
+  write.embedding = {1, 2, 3, 4};
+  ASSERT_TRUE(service_->write_sync(write, {}).response.status.is_ok());
+  int here = 0;
+  for (int i = 0; i < 50; ++i) {
+    std::promise<std::thread::id> ran_on;
+    service.get("docs", "a", [&](Result<VectorView> v) {
+      EXPECT_TRUE(v.is_ok()) << v.status().to_string();
+      ran_on.set_value(std::this_thread::get_id());
+    });
+    if (ran_on.get_future().get() == std::this_thread::get_id()) ++here;
+  }
+  EXPECT_GT(here, 25);
+  EXPECT_EQ(service.get_sync("docs", "zz").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(service.get_sync("nope", "a").status().code(), StatusCode::kNotFound);
+
+  std::promise<void> holding;
+  loop_->post([&] {
+    holding.set_value();
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  });
+  holding.get_future().wait();
+  std::promise<std::thread::id> ran_on;
+  const auto start = std::chrono::steady_clock::now();
+  service.get("docs", "a", [&](Result<VectorView> v) {
+    EXPECT_TRUE(v.is_ok()) << v.status().to_string();
+    ran_on.set_value(std::this_thread::get_id());
+  });
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(200));
+  EXPECT_NE(ran_on.get_future().get(), std::this_thread::get_id());  // the loop answered, after its task
 }
 
 TEST_F(ApiTest, ServiceAnswersUnavailableOnceTheLoopHasStopped) {
