@@ -141,39 +141,62 @@ TEST_F(ApiTest, WithoutSearchWorkersSearchesRunOnTheLoop) {
   EXPECT_EQ(ran_on.get_future().get().rfind("search-", 0), std::string::npos);
 }
 
-TEST_F(ApiTest, ReadOnCallerRunsOnTheCallingThreadUnlessTheLoopHoldsTheLock) {
-  NodeServiceOptions options;
-  options.read_on_caller = true;
-  NodeService service(*loop_, *node_, options);
-  node::WriteRequest write;
-  write.collection = "docs";
-  write.vector_id = "a";
-  write.embedding = {1, 2, 3, 4};
-  ASSERT_TRUE(service_->write_sync(write, {}).response.status.is_ok());
-  // The loop takes the engine lock for iterations with work and at least every 5 ms, so one try
-  // may meet it held; out of many, most find it free.
-  int here = 0;
-  for (int i = 0; i < 50; ++i) {
-    std::promise<std::string> ran_on;
-    service.search(docs_search(), [&](SearchResult r) {
-      EXPECT_TRUE(r.response.status.is_ok()) << r.response.status.to_string();
-      ran_on.set_value(thread_name());
-    });
-    if (ran_on.get_future().get() == thread_name()) ++here;
+// A second service with read_on_caller over the fixture's node, which holds vector "a".
+class ReadOnCallerTest : public ApiTest {
+ protected:
+  void SetUp() override {
+    ApiTest::SetUp();
+    node::WriteRequest write;
+    write.collection = "docs";
+    write.vector_id = "a";
+    write.embedding = {1, 2, 3, 4};
+    ASSERT_TRUE(service_->write_sync(write, {}).response.status.is_ok());
+    NodeServiceOptions options;
+    options.read_on_caller = true;
+    on_caller_ = std::make_unique<NodeService>(*loop_, *node_, options);
   }
-  EXPECT_GT(here, 25);
+  void TearDown() override {
+    on_caller_.reset();
+    ApiTest::TearDown();
+  }
+  // Makes the loop hold the engine lock exclusively for `ms` from now on (a task that sleeps).
+  void hold_the_loop(int ms) {
+    std::promise<void> holding;
+    loop_->post([&holding, ms] {
+      holding.set_value();
+      std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    });
+    holding.get_future().wait();
+  }
+  // How many of `n` reads made by `read(done)` answered on this thread. The loop takes the lock
+  // for iterations with work and at least every 5 ms, so one try may meet it held.
+  int answered_here(int n, const std::function<void(std::function<void()>)>& read) {
+    int here = 0;
+    for (int i = 0; i < n; ++i) {
+      std::promise<std::thread::id> ran_on;
+      read([&ran_on] { ran_on.set_value(std::this_thread::get_id()); });
+      if (ran_on.get_future().get() == std::this_thread::get_id()) ++here;
+    }
+    return here;
+  }
+  std::unique_ptr<NodeService> on_caller_;
+};
 
+TEST_F(ReadOnCallerTest, SearchesRunOnTheCallingThreadUnlessTheLoopHoldsTheLock) {
+  EXPECT_GT(answered_here(50,
+                          [&](std::function<void()> done) {
+                            on_caller_->search(docs_search(), [done](SearchResult r) {
+                              EXPECT_TRUE(r.response.status.is_ok());
+                              done();
+                            });
+                          }),
+            25);
   // While the loop holds the lock, a search is not waited for on the calling thread: it goes to
   // a worker, which answers once the loop lets go.
-  std::promise<void> holding;
-  loop_->post([&] {
-    holding.set_value();
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  });
-  holding.get_future().wait();
+  hold_the_loop(300);
   std::promise<std::string> ran_on;
   const auto start = std::chrono::steady_clock::now();
-  service.search(docs_search(), [&](SearchResult r) {
+  on_caller_->search(docs_search(), [&](SearchResult r) {
     EXPECT_TRUE(r.response.status.is_ok()) << r.response.status.to_string();
     ran_on.set_value(thread_name());
   });
@@ -181,42 +204,27 @@ TEST_F(ApiTest, ReadOnCallerRunsOnTheCallingThreadUnlessTheLoopHoldsTheLock) {
   EXPECT_EQ(ran_on.get_future().get().rfind("search-", 0), 0u);
 }
 
-TEST_F(ApiTest, ReadOnCallerGetsRunOnTheCallingThreadUnlessTheLoopHoldsTheLock) {
-  NodeServiceOptions options;
-  options.read_on_caller = true;
-  NodeService service(*loop_, *node_, options);
-  node::WriteRequest write;
-  write.collection = "docs";
-  write.vector_id = "a";
-  write.embedding = {1, 2, 3, 4};
-  ASSERT_TRUE(service_->write_sync(write, {}).response.status.is_ok());
-  int here = 0;
-  for (int i = 0; i < 50; ++i) {
-    std::promise<std::thread::id> ran_on;
-    service.get("docs", "a", [&](Result<VectorView> v) {
-      EXPECT_TRUE(v.is_ok()) << v.status().to_string();
-      ran_on.set_value(std::this_thread::get_id());
-    });
-    if (ran_on.get_future().get() == std::this_thread::get_id()) ++here;
-  }
-  EXPECT_GT(here, 25);
-  EXPECT_EQ(service.get_sync("docs", "zz").status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(service.get_sync("nope", "a").status().code(), StatusCode::kNotFound);
-
-  std::promise<void> holding;
-  loop_->post([&] {
-    holding.set_value();
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  });
-  holding.get_future().wait();
+TEST_F(ReadOnCallerTest, GetsRunOnTheCallingThreadUnlessTheLoopHoldsTheLock) {
+  EXPECT_GT(answered_here(50,
+                          [&](std::function<void()> done) {
+                            on_caller_->get("docs", "a", [done](Result<VectorView> v) {
+                              EXPECT_TRUE(v.is_ok());
+                              done();
+                            });
+                          }),
+            25);
+  EXPECT_EQ(on_caller_->get_sync("docs", "zz").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(on_caller_->get_sync("nope", "a").status().code(), StatusCode::kNotFound);
+  // While the loop holds the lock, the Get hops to the loop, which answers after its task.
+  hold_the_loop(300);
   std::promise<std::thread::id> ran_on;
   const auto start = std::chrono::steady_clock::now();
-  service.get("docs", "a", [&](Result<VectorView> v) {
+  on_caller_->get("docs", "a", [&](Result<VectorView> v) {
     EXPECT_TRUE(v.is_ok()) << v.status().to_string();
     ran_on.set_value(std::this_thread::get_id());
   });
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(200));
-  EXPECT_NE(ran_on.get_future().get(), std::this_thread::get_id());  // the loop answered, after its task
+  EXPECT_NE(ran_on.get_future().get(), std::this_thread::get_id());
 }
 
 TEST_F(ApiTest, ServiceAnswersUnavailableOnceTheLoopHasStopped) {

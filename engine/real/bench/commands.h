@@ -87,6 +87,7 @@ struct ReplicationFlags {
   double duration = 20;
   int runs = 1;
   double poll_us = 500;
+  double warmup = 0;  // seconds of unrecorded writes at the highest rate first
 };
 int cmd_replication(const Common& c, const ReplicationFlags& f);
 

@@ -87,6 +87,8 @@ int main(int argc, char** argv) {
   repl->add_option("--duration", rf.duration, "seconds per rate");
   repl->add_option("--runs", rf.runs, "runs per rate");
   repl->add_option("--poll-us", rf.poll_us, "Get polling interval (µs)");
+  repl->add_option("--warmup", rf.warmup, "seconds of unrecorded writes at the highest rate first")
+      ->check(CLI::Range(0.0, 600.0));
 
   SweepFlags wf;
   auto* sweep = app.add_subcommand("ivf-sweep", "offline: IVF recall@10 and query time (FAISS)");
