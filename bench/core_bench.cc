@@ -11,6 +11,7 @@
 #include <faiss/utils/distances.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
@@ -301,6 +302,60 @@ void BM_FlatUpsert(benchmark::State& state, bool move) {
 }
 BENCHMARK_CAPTURE(BM_FlatUpsert, const_ref, false)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_FlatUpsert, rvalue, true)->Unit(benchmark::kMillisecond);
+
+// ---------------------------------------------------------------------------------------------
+// Growth pauses: a 16-shard flat collection (the benchmarks' `ingest` layout) grows from empty to
+// 1.1 M vectors through apply(), in groups of 256 upserts (one UpsertBatch's worth), and each
+// group is timed on the wall clock. A structure that grows all at once (a contiguous buffer that
+// doubles, a hash map that rehashes every entry) shows up as one slow group at its doubling
+// point, during which a node's event loop does nothing else. Counters: the slowest group and the
+// median group, in ms. Before blocked flat storage and incremental hash maps, the slowest group
+// was ~1 s (the 1,048,576-vector doubling of FAISS's IndexFlat).
+
+constexpr size_t kGrowthVectors = 1'100'000;
+constexpr size_t kGrowthGroup = 256;
+
+void BM_GrowthPause(benchmark::State& state) {
+  // 4,096 distinct embeddings, reused: a flat index does not care, and generating 1.1 M fresh
+  // ones would dominate the run.
+  GaussianMixture mixture(MixtureSpec{});
+  const std::vector<float> pool = mixture.sample(4096, /*seed=*/9);
+  for (auto _ : state) {
+    CollectionConfig config;
+    config.name = kCollection;
+    config.index.kind = IndexKind::kFlat;
+    config.index.dimension = kDim;
+    config.num_shards = 16;
+    std::unique_ptr<Collection> c = std::move(Collection::create(config)).value();
+    std::vector<uint64_t> sequence(config.num_shards, 0);
+    std::vector<double> group_ms;
+    group_ms.reserve(kGrowthVectors / kGrowthGroup);
+    Mutation m = make_upsert(kCollection, "", std::vector<float>(kDim), Payload{}, 0, 1, 0);
+    size_t failures = 0;
+    for (size_t first = 0; first + kGrowthGroup <= kGrowthVectors; first += kGrowthGroup) {
+      const auto start = std::chrono::steady_clock::now();
+      for (size_t i = first; i < first + kGrowthGroup; ++i) {
+        m.vector_id = vector_id(i);
+        std::copy_n(pool.begin() + ptrdiff_t((i % 4096) * kDim), kDim, m.embedding.begin());
+        m.timestamp = 1'000'000 + i;
+        m.origin_sequence = ++sequence[c->shard_of(m.vector_id)];
+        failures += !c->apply(m).is_ok();
+      }
+      group_ms.push_back(
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+              .count());
+    }
+    if (failures != 0) state.SkipWithError("apply rejected a mutation");
+    std::sort(group_ms.begin(), group_ms.end());
+    state.counters["worst_group_ms"] = group_ms.back();
+    state.counters["median_group_ms"] = group_ms[group_ms.size() / 2];
+    state.PauseTiming();
+    c.reset();
+    state.ResumeTiming();
+  }
+  state.SetItemsProcessed(int64_t(state.iterations()) * int64_t(kGrowthVectors));
+}
+BENCHMARK(BM_GrowthPause)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 }  // namespace meridian::bench

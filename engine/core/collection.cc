@@ -34,7 +34,8 @@ Result<std::unique_ptr<Collection>> Collection::create(const CollectionConfig& c
   return std::unique_ptr<Collection>(new Collection(config));
 }
 
-Collection::Collection(const CollectionConfig& config) : config_(config) {
+Collection::Collection(const CollectionConfig& config)
+    : config_(config), key_of_id_(config.num_shards) {
   shards_.reserve(config.num_shards);
   for (uint32_t s = 0; s < config.num_shards; ++s) shards_.emplace_back(s);
   for (uint32_t p = 0; p < config.index_partitions; ++p) {
@@ -64,17 +65,16 @@ Status Collection::check_mutation(const Mutation& m) const {
   return Status::ok();
 }
 
-VectorKey Collection::key_for(const std::string& id, uint32_t /*shard*/, const VectorEntry* entry) {
-  auto it = key_of_id_.find(std::string_view(id));
-  if (it != key_of_id_.end()) {
-    // The id's entry may have been erased by garbage collection and created anew since.
-    slots_[it->second] = VectorSlot{&id, entry};
-    return it->second;
+VectorKey Collection::key_for(const std::string& id, uint32_t shard, const VectorEntry* entry) {
+  // A new id gets the next key; a known one keeps its key (its entry may have been erased by
+  // garbage collection and created anew since, so the slot is refreshed either way).
+  auto [known, inserted] = key_of_id_[shard].try_emplace(id);
+  if (inserted) {
+    known->second = VectorKey(slots_.size());
+    slots_.emplace_back();
   }
-  const VectorKey key = VectorKey(slots_.size());
-  key_of_id_.emplace(id, key);
-  slots_.push_back(VectorSlot{&id, entry});
-  return key;
+  slots_[known->second] = VectorSlot{&id, entry};
+  return known->second;
 }
 
 void Collection::sync_index(uint32_t shard, const std::string& id, const VectorEntry& entry,
@@ -83,9 +83,9 @@ void Collection::sync_index(uint32_t shard, const std::string& id, const VectorE
     assert(entry->live());
     partition_of_shard(shard).upsert(key_for(id, shard, &entry), entry->embedding().data());
   } else if (change == VectorChange::kRemoved) {
-    auto it = key_of_id_.find(std::string_view(id));
-    assert(it != key_of_id_.end());  // it was live, so it was indexed
-    partition_of_shard(shard).remove(it->second);
+    const auto* known = key_of_id_[shard].find(id);
+    assert(known != nullptr);  // it was live, so it was indexed
+    partition_of_shard(shard).remove(known->second);
   }
 }
 
@@ -131,9 +131,9 @@ Status Collection::merge_shard(const ShardReplica& other, uint64_t complete_belo
 
 size_t Collection::collect_garbage(uint32_t shard, uint64_t g) {
   assert(shard < shards_.size());
-  return shards_[shard].collect_garbage(g, [this](const std::string& id) {
-    auto it = key_of_id_.find(std::string_view(id));
-    if (it != key_of_id_.end()) slots_[it->second] = VectorSlot{nullptr, nullptr};
+  const KeyMap& keys = key_of_id_[shard];
+  return shards_[shard].collect_garbage(g, [this, &keys](const std::string& id) {
+    if (const auto* known = keys.find(id)) slots_[known->second] = VectorSlot{nullptr, nullptr};
   });
 }
 

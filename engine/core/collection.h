@@ -21,9 +21,9 @@
 #include <optional>
 #include <span>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
+#include "engine/core/incremental_hash_map.h"
 #include "engine/core/mutation.h"
 #include "engine/core/shard_replica.h"
 #include "engine/core/status.h"
@@ -121,7 +121,10 @@ class Collection {
   CollectionConfig config_;
   std::vector<ShardReplica> shards_;
   std::vector<std::unique_ptr<VectorIndex>> partitions_;
-  std::unordered_map<std::string, VectorKey, StringHash, std::equal_to<>> key_of_id_;
+  // id -> key, one map per shard (indexed by shard), grown incrementally like the shard's own map
+  // so that no write waits for a rehash (incremental_hash_map.h).
+  using KeyMap = IncrementalHashMap<VectorKey>;
+  std::vector<KeyMap> key_of_id_;
   std::vector<VectorSlot> slots_;  // indexed by VectorKey
 };
 

@@ -6,6 +6,7 @@
 #include <faiss/utils/Heap.h>
 #include <faiss/utils/distances.h>
 
+#include <algorithm>
 #include <type_traits>
 
 #include "engine/core/simd_distance.h"
@@ -28,22 +29,14 @@ struct InnerProduct {
 };
 
 template <class Distance>
-void scan_flat(const FastFlatIndex& index, idx_t n, const float* x, idx_t k, float* distances,
-               idx_t* labels, const faiss::IDSelector* sel) {
+void scan_rows(const float* query, const float* rows, size_t n, size_t d, idx_t first_label,
+               const faiss::IDSelector* sel, size_t k, float* dis, idx_t* ids) {
   using Heap = typename Distance::Heap;
-  const size_t d = size_t(index.d);
-  const float* xb = index.get_xb();
-  for (idx_t q = 0; q < n; ++q) {
-    float* dis = distances + q * k;
-    idx_t* ids = labels + q * k;
-    const float* query = x + q * index.d;
-    faiss::heap_heapify<Heap>(size_t(k), dis, ids);
-    for (idx_t i = 0; i < index.ntotal; ++i) {
-      if (sel != nullptr && !sel->is_member(i)) continue;
-      const float v = Distance::of(query, xb + size_t(i) * d, d);
-      if (Heap::cmp(dis[0], v)) faiss::heap_replace_top<Heap>(size_t(k), dis, ids, v, i);
-    }
-    faiss::heap_reorder<Heap>(size_t(k), dis, ids);
+  for (size_t i = 0; i < n; ++i) {
+    const idx_t label = first_label + idx_t(i);
+    if (sel != nullptr && !sel->is_member(label)) continue;
+    const float v = Distance::of(query, rows + i * d, d);
+    if (Heap::cmp(dis[0], v)) faiss::heap_replace_top<Heap>(k, dis, ids, v, label);
   }
 }
 
@@ -122,6 +115,36 @@ class IvfFlatScanner final : public faiss::InvertedListScanner {
 
 }  // namespace
 
+FlatTopK::FlatTopK(faiss::MetricType metric, const float* query, size_t d, size_t k)
+    : l2_(metric == faiss::METRIC_L2), query_(query), d_(d), distances_(k), labels_(k) {
+  if (l2_) {
+    faiss::heap_heapify<L2::Heap>(k, distances_.data(), labels_.data());
+  } else {
+    faiss::heap_heapify<InnerProduct::Heap>(k, distances_.data(), labels_.data());
+  }
+}
+
+void FlatTopK::scan(const float* rows, size_t n, idx_t first_label, const faiss::IDSelector* sel) {
+  if (distances_.empty()) return;
+  if (l2_) {
+    scan_rows<L2>(query_, rows, n, d_, first_label, sel, distances_.size(), distances_.data(),
+                  labels_.data());
+  } else {
+    scan_rows<InnerProduct>(query_, rows, n, d_, first_label, sel, distances_.size(),
+                            distances_.data(), labels_.data());
+  }
+}
+
+void FlatTopK::finish(float* distances, idx_t* labels) {
+  if (l2_) {
+    faiss::heap_reorder<L2::Heap>(distances_.size(), distances_.data(), labels_.data());
+  } else {
+    faiss::heap_reorder<InnerProduct::Heap>(distances_.size(), distances_.data(), labels_.data());
+  }
+  std::copy(distances_.begin(), distances_.end(), distances);
+  std::copy(labels_.begin(), labels_.end(), labels);
+}
+
 void FastFlatIndex::search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
                            const faiss::SearchParameters* params) const {
   const faiss::IDSelector* sel = params != nullptr ? params->sel : nullptr;
@@ -130,10 +153,10 @@ void FastFlatIndex::search(idx_t n, const float* x, idx_t k, float* distances, i
     faiss::IndexFlat::search(n, x, k, distances, labels, params);  // sgemm: vectorised already
     return;
   }
-  if (metric_type == faiss::METRIC_L2) {
-    scan_flat<L2>(*this, n, x, k, distances, labels, sel);
-  } else {
-    scan_flat<InnerProduct>(*this, n, x, k, distances, labels, sel);
+  for (idx_t q = 0; q < n; ++q) {
+    FlatTopK top(metric_type, x + q * d, size_t(d), size_t(k));
+    top.scan(get_xb(), size_t(ntotal), 0, sel);
+    top.finish(distances + q * k, labels + q * k);
   }
 }
 

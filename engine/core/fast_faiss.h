@@ -14,7 +14,36 @@
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexIVFFlat.h>
 
+#include <cstddef>
+#include <vector>
+
 namespace meridian {
+
+// The k best rows of an exhaustive scan, with the vectorised kernels: FastFlatIndex's loop, and
+// the loop of stores that keep their rows in several blocks rather than one buffer (FlatIndex).
+// Rows are offered in label order; a row replaces the current k-th best only if strictly better,
+// so ties keep the earlier label, as FAISS's own scan does.
+class FlatTopK {
+ public:
+  using idx_t = faiss::Index::idx_t;
+
+  // REQUIRES: metric is METRIC_L2 or METRIC_INNER_PRODUCT; `query` (d floats) outlives the scan.
+  FlatTopK(faiss::MetricType metric, const float* query, size_t d, size_t k);
+
+  // Offers rows[0 .. n) (n * d floats), labelled first_label + i; rows `sel` rejects are skipped.
+  void scan(const float* rows, size_t n, idx_t first_label, const faiss::IDSelector* sel);
+
+  // Writes the k results best first into distances / labels (k each); slots past the number of
+  // rows accepted get label -1. Ends the scan.
+  void finish(float* distances, idx_t* labels);
+
+ private:
+  bool l2_;
+  const float* query_;
+  size_t d_;
+  std::vector<float> distances_;  // a FAISS heap: CMax for L2, CMin for inner product
+  std::vector<idx_t> labels_;
+};
 
 class FastFlatIndex : public faiss::IndexFlat {
  public:

@@ -5,38 +5,38 @@
 #include <cstring>
 
 #include "engine/core/faiss_selector.h"
+#include "engine/core/fast_faiss.h"
 
 namespace meridian {
 
-namespace {
-faiss::MetricType faiss_metric(Metric m) {
-  return m == Metric::kL2 ? faiss::METRIC_L2 : faiss::METRIC_INNER_PRODUCT;
-}
-}  // namespace
-
 FlatIndex::FlatIndex(const IndexParams& params)
-    : VectorIndex(params), index_(params.dimension, faiss_metric(params.metric)) {}
+    : VectorIndex(params),
+      rows_per_block_(std::max<size_t>(1, kBlockBytes / (sizeof(float) * params.dimension))) {}
 
 const float* FlatIndex::vector_at(size_t row) const {
-  return reinterpret_cast<const float*>(index_.codes.data()) + row * params().dimension;
+  return blocks_[row / rows_per_block_].get() + (row % rows_per_block_) * params().dimension;
 }
 
 float* FlatIndex::mutable_row(size_t row) {
-  return reinterpret_cast<float*>(index_.codes.data()) + row * params().dimension;
+  return blocks_[row / rows_per_block_].get() + (row % rows_per_block_) * params().dimension;
 }
 
 void FlatIndex::upsert(VectorKey key, const float* embedding) {
+  const size_t d = params().dimension;
   std::vector<float> scratch;
   const float* v = prepare(embedding, &scratch);
   if (key >= row_of_key_.size()) row_of_key_.resize(size_t(key) + 1, -1);
   if (row_of_key_[key] >= 0) {
-    std::memcpy(mutable_row(row_of_key_[key]), v, sizeof(float) * params().dimension);
+    std::memcpy(mutable_row(size_t(row_of_key_[key])), v, sizeof(float) * d);
     return;
   }
-  row_of_key_[key] = int64_t(key_of_row_.size());
+  const size_t row = key_of_row_.size();
+  if (row == blocks_.size() * rows_per_block_) {
+    blocks_.push_back(std::make_unique_for_overwrite<float[]>(rows_per_block_ * d));
+  }
+  std::memcpy(mutable_row(row), v, sizeof(float) * d);
+  row_of_key_[key] = int64_t(row);
   key_of_row_.push_back(key);
-  index_.add(1, v);
-  assert(size_t(index_.ntotal) == key_of_row_.size());
 }
 
 void FlatIndex::remove(VectorKey key) {
@@ -50,8 +50,11 @@ void FlatIndex::remove(VectorKey key) {
   }
   key_of_row_.pop_back();
   row_of_key_[key] = -1;
-  index_.ntotal -= 1;
-  index_.codes.resize(index_.codes.size() - index_.code_size);
+  // Keep one empty block in reserve, so that a collection hovering at a block boundary does not
+  // allocate and free a block on every other write.
+  while (blocks_.size() >= 2 && key_of_row_.size() <= (blocks_.size() - 2) * rows_per_block_) {
+    blocks_.pop_back();
+  }
 }
 
 void FlatIndex::search(const float* query, size_t k, const KeyFilter* filter,
@@ -60,16 +63,18 @@ void FlatIndex::search(const float* query, size_t k, const KeyFilter* filter,
   if (k == 0) return;
   std::vector<float> scratch;
   const float* q = prepare(query, &scratch);
-  // FAISS 1.7.3 ignores the IDSelector when an L2 search asks for exactly one hit (its k == 1
-  // fast path), so filtered searches always ask for at least two and drop the extra.
-  const size_t faiss_k = filter != nullptr ? std::max<size_t>(k, 2) : k;
-  std::vector<float> scores(faiss_k);
-  std::vector<faiss::Index::idx_t> rows(faiss_k);
+  const auto metric =
+      params().metric == Metric::kL2 ? faiss::METRIC_L2 : faiss::METRIC_INNER_PRODUCT;
   KeyFilterSelector selector(key_of_row_, filter);
-  faiss::SearchParameters search_params;
-  search_params.sel = &selector;
-  index_.search(1, q, faiss::Index::idx_t(faiss_k), scores.data(), rows.data(),
-                filter != nullptr ? &search_params : nullptr);
+  const faiss::IDSelector* sel = filter != nullptr ? &selector : nullptr;
+  FlatTopK top(metric, q, params().dimension, k);
+  for (size_t first = 0; first < size(); first += rows_per_block_) {
+    const size_t n = std::min(rows_per_block_, size() - first);
+    top.scan(vector_at(first), n, FlatTopK::idx_t(first), sel);
+  }
+  std::vector<float> scores(k);
+  std::vector<FlatTopK::idx_t> rows(k);
+  top.finish(scores.data(), rows.data());
   for (size_t i = 0; i < k; ++i) {
     if (rows[i] < 0) break;
     const VectorKey key = key_of_row_[size_t(rows[i])];

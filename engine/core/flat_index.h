@@ -1,18 +1,26 @@
-// Exact search over a FAISS flat index (FastFlatIndex: vectorised distances) whose rows we keep
-// dense: removing a key moves the last row into its place, so removal costs O(dimension) instead of
-// FAISS's O(n) remove_ids.
+// Exact search over rows kept dense: removing a key moves the last row into its place, so removal
+// costs O(dimension) instead of FAISS's O(n) remove_ids. Distances are the vectorised kernels of
+// fast_faiss.h (FlatTopK), the same ones FastFlatIndex uses.
+//
+// Rows live in fixed-size blocks rather than in one buffer (as faiss::IndexFlat keeps them)
+// because a flat index grows on the node's event loop: doubling one buffer copies every vector
+// at once, which at 1 M 128-d vectors stalled every write behind it for about a second. A new
+// block costs the same however large the index is.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
-#include "engine/core/fast_faiss.h"
 #include "engine/core/vector_index.h"
 
 namespace meridian {
 
 class FlatIndex : public VectorIndex {
  public:
+  // Rows per block: as many as fit in kBlockBytes, and at least one.
+  static constexpr size_t kBlockBytes = size_t(1) << 20;
+
   explicit FlatIndex(const IndexParams& params);
 
   void upsert(VectorKey key, const float* embedding) override;
@@ -26,10 +34,14 @@ class FlatIndex : public VectorIndex {
   VectorKey key_at(size_t row) const { return key_of_row_[row]; }
   const float* vector_at(size_t row) const;
 
+  size_t rows_per_block() const { return rows_per_block_; }
+  size_t block_count() const { return blocks_.size(); }
+
  private:
   float* mutable_row(size_t row);
 
-  FastFlatIndex index_;
+  size_t rows_per_block_;
+  std::vector<std::unique_ptr<float[]>> blocks_;  // each rows_per_block_ * dimension floats
   std::vector<VectorKey> key_of_row_;
   std::vector<int64_t> row_of_key_;  // indexed by key; -1 when the key is not stored
 };

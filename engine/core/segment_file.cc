@@ -314,6 +314,35 @@ Status decode_records(std::string_view body, size_t body_offset, const SegmentHe
   return Status::ok();
 }
 
+// The snapshot in a checked segment's body, cross-checked against its header and footer.
+Status decode_snapshot_body(std::string_view body, const Checked& c, const std::string& where,
+                            Segment* seg) {
+  SnapshotDecodeOptions options;
+  options.dimension = seg->header.dimension;
+  options.num_shards = seg->header.num_shards;
+  options.routing_seed = seg->header.routing_seed;
+  Result<ShardReplica> replica = decode_shard_snapshot(body, options);
+  if (!replica.is_ok()) {
+    return Status(replica.status().code(), where + replica.status().message());
+  }
+  if (replica->shard_index() != seg->header.shard_index) {
+    return Status::corruption(where + "snapshot is of shard " +
+                              std::to_string(replica->shard_index()) + ", header says " +
+                              std::to_string(seg->header.shard_index));
+  }
+  if (replica->entry_count() != seg->entry_count) {
+    return Status::corruption(where + "snapshot has " + std::to_string(replica->entry_count()) +
+                              " entries, footer says " + std::to_string(seg->entry_count));
+  }
+  if (!(replica->version_vector() == c.vv)) {
+    return Status::corruption(where + "snapshot version vector " +
+                              replica->version_vector().to_string() + " differs from footer's " +
+                              c.vv.to_string());
+  }
+  seg->replica.emplace(std::move(replica).value());
+  return Status::ok();
+}
+
 }  // namespace
 
 const char* segment_kind_name(SegmentKind kind) {
@@ -400,29 +429,7 @@ Result<Segment> read_segment(std::string_view bytes) {
   const std::string_view body = bytes.substr(c.header_bytes, c.body_bytes);
   const std::string where = "body (file offset " + std::to_string(c.header_bytes) + "): ";
   if (seg.header.kind == SegmentKind::kShardSnapshot) {
-    SnapshotDecodeOptions options;
-    options.dimension = seg.header.dimension;
-    options.num_shards = seg.header.num_shards;
-    options.routing_seed = seg.header.routing_seed;
-    Result<ShardReplica> replica = decode_shard_snapshot(body, options);
-    if (!replica.is_ok()) {
-      return Status(replica.status().code(), where + replica.status().message());
-    }
-    if (replica->shard_index() != seg.header.shard_index) {
-      return Status::corruption(where + "snapshot is of shard " +
-                                std::to_string(replica->shard_index()) + ", header says " +
-                                std::to_string(seg.header.shard_index));
-    }
-    if (replica->entry_count() != seg.entry_count) {
-      return Status::corruption(where + "snapshot has " + std::to_string(replica->entry_count()) +
-                                " entries, footer says " + std::to_string(seg.entry_count));
-    }
-    if (!(replica->version_vector() == c.vv)) {
-      return Status::corruption(where + "snapshot version vector " +
-                                replica->version_vector().to_string() + " differs from footer's " +
-                                c.vv.to_string());
-    }
-    seg.replica.emplace(std::move(replica).value());
+    if (Status st = decode_snapshot_body(body, c, where, &seg); !st.is_ok()) return st;
   } else {
     if (Status st = decode_records(body, c.header_bytes, seg.header, c.vv, &seg.records);
         !st.is_ok()) {

@@ -13,14 +13,13 @@ ApplyOutcome ShardReplica::apply_impl(M&& m) {
     out.duplicate = true;
     return out;
   }
-  auto it = states_.find(std::string_view(m.vector_id));
-  if (it == states_.end()) it = states_.emplace(m.vector_id, VectorEntry()).first;
-  VectorState& state = it->second.mutate();
+  auto& [id, entry] = *states_.try_emplace(m.vector_id).first;
+  VectorState& state = entry.mutate();
   const bool was_live = state.live();
   out.change = state.apply(std::forward<M>(m));
   if (state.live() != was_live) live_count_ += state.live() ? 1 : -1;
-  out.id = &it->first;
-  out.entry = &it->second;
+  out.id = &id;
+  out.entry = &entry;
   return out;
 }
 
@@ -33,15 +32,15 @@ void ShardReplica::merge(const ShardReplica& other, const ChangeFn& on_change,
   // Both filters look at the other side as it was before the merge, so do ours first on a copy.
   std::unordered_map<std::string, VectorState, StringHash, std::equal_to<>> filtered;
   if (complete_below > 0) {
-    for (const auto& [id, theirs] : other.states_) {
-      VectorState copy = theirs.get();
-      copy.drop_unconfirmed_below(complete_below, find(id));
-      filtered.emplace(id, std::move(copy));
-    }
+    other.states_.for_each([&](const auto& entry) {
+      VectorState copy = entry.second.get();
+      copy.drop_unconfirmed_below(complete_below, find(entry.first));
+      filtered.emplace(entry.first, std::move(copy));
+    });
   }
   if (other_complete_below > 0) {
     for (const std::string& id : sorted_ids()) {
-      auto it = states_.find(std::string_view(id));
+      auto* it = states_.find(id);
       VectorState& mine = it->second.mutate();
       const bool was_live = mine.live();
       VectorChange change = mine.drop_unconfirmed_below(other_complete_below, other.find(id));
@@ -51,11 +50,9 @@ void ShardReplica::merge(const ShardReplica& other, const ChangeFn& on_change,
   }
   // Visit in id order so that callbacks (and whatever they log) are deterministic.
   for (const std::string& id : other.sorted_ids()) {
-    const VectorState& theirs = complete_below > 0
-                                    ? filtered.find(std::string_view(id))->second
-                                    : other.states_.find(std::string_view(id))->second.get();
-    auto it = states_.find(std::string_view(id));
-    if (it == states_.end()) it = states_.emplace(id, VectorEntry()).first;
+    const VectorState& theirs = complete_below > 0 ? filtered.find(std::string_view(id))->second
+                                                   : other.states_.find(id)->second.get();
+    auto* it = states_.try_emplace(id).first;
     VectorState& mine = it->second.mutate();
     const bool was_live = mine.live();
     VectorChange change = mine.merge(theirs);
@@ -71,33 +68,28 @@ size_t ShardReplica::collect_garbage(uint64_t g,
   // Each entry is normalised on its own, so the map's iteration order cannot matter; the
   // erased ids are reported sorted.
   std::vector<std::string> erased;
-  size_t count = 0;
-  for (auto it = states_.begin(); it != states_.end();) {
+  const size_t count = states_.erase_if([&](auto& entry) {
     // Most entries have nothing to collect; checking first leaves their state shared with a
     // checkpoint's copy of this shard instead of cloning every one of them (vector_entry.h).
-    if (it->second->collectable(g) && it->second.mutate().collect(g)) {
-      assert(!it->second->live());
-      ++count;
-      if (on_erase) erased.push_back(it->first);
-      it = states_.erase(it);
-    } else {
-      ++it;
-    }
-  }
+    if (!entry.second->collectable(g) || !entry.second.mutate().collect(g)) return false;
+    assert(!entry.second->live());
+    if (on_erase) erased.push_back(entry.first);
+    return true;
+  });
   std::sort(erased.begin(), erased.end());
   for (const std::string& id : erased) on_erase(id);
   return count;
 }
 
 const VectorState* ShardReplica::find(std::string_view id) const {
-  auto it = states_.find(id);
-  return it == states_.end() ? nullptr : &it->second.get();
+  const auto* entry = states_.find(id);
+  return entry == nullptr ? nullptr : &entry->second.get();
 }
 
 std::vector<std::string> ShardReplica::sorted_ids() const {
   std::vector<std::string> ids;
   ids.reserve(states_.size());
-  for (const auto& [id, state] : states_) ids.push_back(id);
+  states_.for_each([&](const auto& entry) { ids.push_back(entry.first); });
   std::sort(ids.begin(), ids.end());
   return ids;
 }

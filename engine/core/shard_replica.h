@@ -16,21 +16,15 @@
 #include <functional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
+#include "engine/core/incremental_hash_map.h"
 #include "engine/core/mutation.h"
 #include "engine/core/vector_entry.h"
 #include "engine/core/vector_state.h"
 #include "engine/core/version_vector.h"
 
 namespace meridian {
-
-// Hash for heterogeneous (std::string_view) lookup in unordered maps keyed by std::string.
-struct StringHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
 
 struct ApplyOutcome {
   bool duplicate = false;  // (origin, sequence) was already applied: nothing was done
@@ -104,8 +98,9 @@ class ShardReplica {
   ApplyOutcome apply_impl(M&& m);
 
   uint32_t shard_index_;
-  // Unordered for O(1) apply; never iterated where order can leak out (sorted_ids() sorts).
-  std::unordered_map<std::string, VectorEntry, StringHash, std::equal_to<>> states_;
+  // Hashed for O(1) apply, and grown incrementally so that no apply waits for a rehash of the
+  // whole shard; never iterated where order can leak out (sorted_ids() sorts).
+  IncrementalHashMap<VectorEntry> states_;
   VersionVector version_vector_;
   size_t live_count_ = 0;
   uint64_t collected_below_ = 0;

@@ -199,7 +199,7 @@ struct ShardSnapshotCodec {
     if (spans != nullptr) spans->reserve(spans->size() + ids.size());
     for (const std::string& id : ids) {
       const size_t begin = out->size();
-      encode_entry(id, replica.states_.find(std::string_view(id))->second.get(), out);
+      encode_entry(id, replica.states_.find(id)->second.get(), out);
       if (spans != nullptr) {
         spans->push_back(SnapshotEntrySpan{begin, out->size(), crc32c(id.data(), id.size())});
       }
@@ -257,7 +257,7 @@ struct ShardSnapshotCodec {
       if (!decode_state(r, options.dimension, &state, &why)) return fail(why);
       previous_id.assign(id);
       if (state.live_) ++replica.live_count_;
-      replica.states_.emplace(previous_id, VectorEntry(std::move(state)));
+      replica.states_.try_emplace(previous_id).first->second = VectorEntry(std::move(state));
     }
     const size_t vv_offset = r.offset();
     if (!decode_vv(r, &replica.version_vector_, &why)) {

@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
 #include <random>
 
+#include "engine/core/flat_index.h"
 #include "engine/core/hnsw_index.h"
 #include "engine/core/ivf_index.h"
 
@@ -165,6 +168,58 @@ TEST(IvfIndexTest, SearchesExactlyUntilTrainedThenTrains) {
   index.search(v, 1, nullptr, &hits);
   ASSERT_EQ(hits.size(), 1u);
   EXPECT_EQ(hits[0].key, 100000u);
+}
+
+TEST(FlatIndexTest, SearchesExactlyAcrossBlocksAsRowsComeAndGo) {
+  // 4,096-d rows: 64 per 1 MiB block, so 300 vectors span five blocks.
+  constexpr uint32_t kDim = 4096;
+  FlatIndex index(params_for(IndexKind::kFlat, Metric::kL2, kDim));
+  ASSERT_EQ(index.rows_per_block(), 64u);
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> u(-1, 1);
+  std::map<VectorKey, std::vector<float>> model;
+  auto put = [&](VectorKey key) {
+    std::vector<float> v(kDim);
+    for (float& x : v) x = u(rng);
+    index.upsert(key, v.data());
+    model[key] = std::move(v);
+  };
+  for (VectorKey key = 0; key < 300; ++key) put(key);
+  EXPECT_EQ(index.block_count(), 5u);
+  for (VectorKey key = 0; key < 300; key += 3) put(key);  // overwrite in place
+  for (VectorKey key = 1; key < 300; key += 2) {          // remove half: rows move across blocks
+    index.remove(key);
+    model.erase(key);
+  }
+  ASSERT_EQ(index.size(), model.size());
+  EXPECT_EQ(index.block_count(), 4u);  // 150 rows need 3 blocks, and one is kept in reserve
+  // Every stored vector is its own nearest neighbour, and the ranking is the brute-force one.
+  for (const auto& [key, v] : model) {
+    std::vector<std::pair<float, VectorKey>> expected;
+    for (const auto& [other, w] : model) {
+      float d = 0;
+      for (uint32_t i = 0; i < kDim; ++i) d += (v[i] - w[i]) * (v[i] - w[i]);
+      expected.emplace_back(d, other);
+    }
+    std::sort(expected.begin(), expected.end());
+    std::vector<IndexHit> hits = search(index, v, 5);
+    ASSERT_EQ(hits.size(), 5u);
+    for (size_t i = 0; i < hits.size(); ++i) {
+      EXPECT_EQ(hits[i].key, expected[i].second) << "query " << key << " rank " << i;
+      EXPECT_NEAR(hits[i].score, expected[i].first, 1e-2f * (1 + expected[i].first));
+    }
+  }
+  EvenKeys even;  // the filter sees every block too
+  for (const IndexHit& hit : search(index, model.begin()->second, 200, &even)) {
+    EXPECT_EQ(hit.key % 2, 0u);
+  }
+  while (!model.empty()) {
+    index.remove(model.begin()->first);
+    model.erase(model.begin());
+  }
+  EXPECT_EQ(index.size(), 0u);
+  EXPECT_LE(index.block_count(), 1u);
+  EXPECT_TRUE(search(index, std::vector<float>(kDim, 0.f), 3).empty());
 }
 
 TEST(IndexParamsTest, RejectsOutOfRangeValues) {
