@@ -1,6 +1,7 @@
 #include "engine/core/ivf_index.h"
 
 #include <faiss/impl/IDSelector.h>
+#include <faiss/invlists/DirectMap.h>
 
 #include <algorithm>
 #include <cassert>
@@ -53,14 +54,52 @@ void IvfIndex::train_from_staging() {
   ivf_->nprobe = params().ivf_nprobe;
   ivf_->cp.seed = 1234;  // fixed: the same live set trains the same centroids
   ivf_->train(faiss::Index::idx_t(n), data.data());
-  ivf_->set_direct_map_type(faiss::DirectMap::Hashtable);
-  ivf_->add_with_ids(faiss::Index::idx_t(n), data.data(), labels.data());
-  for (size_t i = 0; i < n; ++i) {
-    if (labels[i] >= faiss::Index::idx_t(stored_.size())) stored_.resize(size_t(labels[i]) + 1);
-    stored_[size_t(labels[i])] = true;
-  }
-  live_ = n;
+  add_trained(n, data.data(), labels.data());
   staging_.reset();
+}
+
+void IvfIndex::add_trained(size_t n, const float* data, const faiss::Index::idx_t* keys) {
+  if (n == 0) return;
+  std::vector<faiss::Index::idx_t> lists(n);
+  quantizer_->assign(faiss::Index::idx_t(n), data, lists.data());
+  // FAISS appends each list's new entries in input order; record where every list's tail began.
+  std::vector<std::pair<size_t, size_t>> tails;  // (list, size before the add)
+  for (faiss::Index::idx_t list : lists) tails.emplace_back(size_t(list), 0);
+  std::sort(tails.begin(), tails.end());
+  tails.erase(std::unique(tails.begin(), tails.end()), tails.end());
+  for (auto& [list, before] : tails) before = ivf_->invlists->list_size(list);
+  ivf_->add_core(faiss::Index::idx_t(n), data, keys, lists.data());
+  for (const auto& [list, before] : tails) {
+    faiss::InvertedLists::ScopedIds ids(ivf_->invlists, list);
+    const size_t size = ivf_->invlists->list_size(list);
+    for (size_t offset = before; offset < size; ++offset) {
+      const size_t key = size_t(ids[offset]);
+      if (key >= entry_of_key_.size()) entry_of_key_.resize(key + 1, kAbsent);
+      assert(entry_of_key_[key] == kAbsent);
+      entry_of_key_[key] = faiss::lo_build(list, offset);
+    }
+  }
+  live_ += n;
+}
+
+// FAISS's hash-table direct map removal (DirectMap::remove_ids), with the vector for a table:
+// the list's last entry moves into the hole, so list layouts are the same as FAISS would make.
+void IvfIndex::remove_trained(VectorKey key) {
+  if (key >= entry_of_key_.size() || entry_of_key_[key] == kAbsent) return;
+  const size_t list = faiss::lo_listno(entry_of_key_[key]);
+  const size_t offset = faiss::lo_offset(entry_of_key_[key]);
+  faiss::InvertedLists& lists = *ivf_->invlists;
+  const size_t last = lists.list_size(list) - 1;
+  entry_of_key_[key] = kAbsent;
+  if (offset < last) {
+    const faiss::Index::idx_t last_key = lists.get_single_id(list, last);
+    lists.update_entry(list, offset, last_key,
+                       faiss::InvertedLists::ScopedCodes(&lists, list, last).get());
+    entry_of_key_[size_t(last_key)] = faiss::lo_build(list, offset);
+  }
+  lists.resize(list, last);
+  ivf_->ntotal -= 1;
+  --live_;
 }
 
 void IvfIndex::upsert(VectorKey key, const float* embedding) {
@@ -71,12 +110,9 @@ void IvfIndex::upsert(VectorKey key, const float* embedding) {
   }
   std::vector<float> scratch;
   const float* v = prepare(embedding, &scratch);
-  remove(key);
+  remove_trained(key);
   const faiss::Index::idx_t label = key;
-  ivf_->add_with_ids(1, v, &label);
-  if (key >= stored_.size()) stored_.resize(size_t(key) + 1);
-  stored_[key] = true;
-  ++live_;
+  add_trained(1, v, &label);
 }
 
 void IvfIndex::upsert_batch(const std::vector<VectorKey>& keys,
@@ -87,29 +123,17 @@ void IvfIndex::upsert_batch(const std::vector<VectorKey>& keys,
   for (; i < keys.size() && !trained(); ++i) upsert(keys[i], embeddings.data() + i * dim);
   if (i == keys.size()) return;
   // Trained: drop the old entries of the keys that have one, then one add for all of them.
-  std::vector<faiss::Index::idx_t> labels, stale;
+  std::vector<faiss::Index::idx_t> labels;
   std::vector<float> data;
   data.reserve((keys.size() - i) * dim);
   std::vector<float> scratch;
   for (size_t j = i; j < keys.size(); ++j) {
-    const VectorKey key = keys[j];
-    if (key < stored_.size() && stored_[key]) stale.push_back(key);
-    labels.push_back(key);
+    remove_trained(keys[j]);
+    labels.push_back(keys[j]);
     const float* v = prepare(embeddings.data() + j * dim, &scratch);
     data.insert(data.end(), v, v + dim);
   }
-  if (!stale.empty()) {
-    faiss::IDSelectorArray selector(stale.size(), stale.data());  // the direct map needs an array
-    ivf_->remove_ids(selector);
-    for (auto key : stale) stored_[size_t(key)] = false;
-    live_ -= stale.size();
-  }
-  ivf_->add_with_ids(faiss::Index::idx_t(labels.size()), data.data(), labels.data());
-  for (auto key : labels) {
-    if (size_t(key) >= stored_.size()) stored_.resize(size_t(key) + 1);
-    stored_[size_t(key)] = true;
-  }
-  live_ += labels.size();
+  add_trained(labels.size(), data.data(), labels.data());
 }
 
 void IvfIndex::remove(VectorKey key) {
@@ -117,12 +141,7 @@ void IvfIndex::remove(VectorKey key) {
     staging_->remove(key);
     return;
   }
-  if (key >= stored_.size() || !stored_[key]) return;
-  const faiss::Index::idx_t label = key;
-  faiss::IDSelectorArray one(1, &label);
-  ivf_->remove_ids(one);
-  stored_[key] = false;
-  --live_;
+  remove_trained(key);
 }
 
 void IvfIndex::search(const float* query, size_t k, const KeyFilter* filter,

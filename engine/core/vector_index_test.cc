@@ -1,11 +1,14 @@
 #include "engine/core/vector_index.h"
 
+#include <faiss/impl/IDSelector.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <map>
 #include <random>
+#include <set>
 
+#include "engine/core/fast_faiss.h"
 #include "engine/core/flat_index.h"
 #include "engine/core/hnsw_index.h"
 #include "engine/core/ivf_index.h"
@@ -220,6 +223,88 @@ TEST(FlatIndexTest, SearchesExactlyAcrossBlocksAsRowsComeAndGo) {
   EXPECT_EQ(index.size(), 0u);
   EXPECT_LE(index.block_count(), 1u);
   EXPECT_TRUE(search(index, std::vector<float>(kDim, 0.f), 3).empty());
+}
+
+// The index keeps its own key -> (list, offset) table instead of FAISS's hash-table direct map.
+// Against FAISS doing the same adds, replacements (single and batched) and removals with that
+// map, every search must return the same keys with the same distances: the same entries.
+TEST(IvfIndexTest, RemovalKeepsTheSameEntriesAsFaissDirectMapRemoval) {
+  constexpr uint32_t kDim = 8;
+  IndexParams p = params_for(IndexKind::kIvf, Metric::kL2, kDim);
+  p.ivf_nlist = 8;
+  p.ivf_nprobe = 2;
+  p.ivf_train_size = 400;
+  IvfIndex index(p);
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> u(-1, 1);
+  auto random_vector = [&] {
+    std::vector<float> v(kDim);
+    for (float& x : v) x = u(rng);
+    return v;
+  };
+  std::vector<float> training;  // keys 0..399 in key order: what the index trains on
+  for (VectorKey key = 0; key < 400; ++key) {
+    std::vector<float> v = random_vector();
+    training.insert(training.end(), v.begin(), v.end());
+    index.upsert(key, v.data());
+  }
+  ASSERT_TRUE(index.trained());
+  FastFlatIndex quantizer(kDim, faiss::METRIC_L2);
+  FastIvfFlat reference(&quantizer, kDim, p.ivf_nlist, faiss::METRIC_L2);
+  reference.cp.seed = 1234;
+  reference.nprobe = p.ivf_nprobe;
+  reference.train(400, training.data());
+  reference.set_direct_map_type(faiss::DirectMap::Hashtable);
+  std::vector<faiss::Index::idx_t> labels(400);
+  for (size_t i = 0; i < 400; ++i) labels[i] = faiss::Index::idx_t(i);
+  reference.add_with_ids(400, training.data(), labels.data());
+
+  std::set<VectorKey> stored;
+  for (VectorKey key = 0; key < 400; ++key) stored.insert(key);
+  for (int step = 0; step < 3000; ++step) {
+    const VectorKey key = VectorKey(rng() % 600);
+    const faiss::Index::idx_t label = key;
+    const faiss::IDSelectorArray one(1, &label);
+    if (rng() % 3 == 0) {
+      index.remove(key);
+      reference.remove_ids(one);
+      stored.erase(key);
+    } else if (rng() % 2 == 0) {
+      std::vector<float> v = random_vector();
+      index.upsert(key, v.data());
+      reference.remove_ids(one);
+      reference.add_with_ids(1, v.data(), &label);
+      stored.insert(key);
+    } else {  // a batch of 25 distinct keys, as a merge delivers them
+      std::set<VectorKey> batch;
+      while (batch.size() < 25) batch.insert(VectorKey(rng() % 600));
+      std::vector<VectorKey> keys(batch.begin(), batch.end());
+      std::vector<faiss::Index::idx_t> ids(keys.begin(), keys.end());
+      std::vector<float> data;
+      for (size_t i = 0; i < keys.size(); ++i) {
+        std::vector<float> v = random_vector();
+        data.insert(data.end(), v.begin(), v.end());
+      }
+      index.upsert_batch(keys, data);
+      reference.remove_ids(faiss::IDSelectorArray(ids.size(), ids.data()));
+      reference.add_with_ids(faiss::Index::idx_t(ids.size()), data.data(), ids.data());
+      stored.insert(keys.begin(), keys.end());
+    }
+    ASSERT_EQ(index.size(), stored.size());
+    ASSERT_EQ(size_t(reference.ntotal), stored.size());
+  }
+  for (int q = 0; q < 50; ++q) {
+    std::vector<float> query = random_vector();
+    std::vector<IndexHit> hits = search(index, query, 20);
+    std::vector<float> distances(20);
+    std::vector<faiss::Index::idx_t> expected(20);
+    reference.search(1, query.data(), 20, distances.data(), expected.data());
+    ASSERT_EQ(hits.size(), 20u);
+    for (size_t i = 0; i < hits.size(); ++i) {
+      EXPECT_EQ(faiss::Index::idx_t(hits[i].key), expected[i]) << "query " << q << " rank " << i;
+      EXPECT_EQ(hits[i].score, distances[i]) << "query " << q << " rank " << i;
+    }
+  }
 }
 
 TEST(IndexParamsTest, RejectsOutOfRangeValues) {
