@@ -14,11 +14,11 @@ FlatIndex::FlatIndex(const IndexParams& params)
       rows_per_block_(std::max<size_t>(1, kBlockBytes / (sizeof(float) * params.dimension))) {}
 
 const float* FlatIndex::vector_at(size_t row) const {
-  return blocks_[row / rows_per_block_].get() + (row % rows_per_block_) * params().dimension;
+  return blocks_[row / rows_per_block_].data() + (row % rows_per_block_) * params().dimension;
 }
 
 float* FlatIndex::mutable_row(size_t row) {
-  return blocks_[row / rows_per_block_].get() + (row % rows_per_block_) * params().dimension;
+  return blocks_[row / rows_per_block_].data() + (row % rows_per_block_) * params().dimension;
 }
 
 void FlatIndex::upsert(VectorKey key, const float* embedding) {
@@ -31,10 +31,12 @@ void FlatIndex::upsert(VectorKey key, const float* embedding) {
     return;
   }
   const size_t row = key_of_row_.size();
-  if (row == blocks_.size() * rows_per_block_) {
-    blocks_.push_back(std::make_unique_for_overwrite<float[]>(rows_per_block_ * d));
+  if (row == blocks_.size() * rows_per_block_) blocks_.emplace_back();
+  std::vector<float>& block = blocks_.back();
+  if (block.size() == block.capacity()) {  // double, but never past a full block
+    block.reserve(std::min(std::max<size_t>(2 * block.capacity(), 16 * d), rows_per_block_ * d));
   }
-  std::memcpy(mutable_row(row), v, sizeof(float) * d);
+  block.insert(block.end(), v, v + d);
   row_of_key_[key] = int64_t(row);
   key_of_row_.push_back(key);
 }
@@ -50,11 +52,8 @@ void FlatIndex::remove(VectorKey key) {
   }
   key_of_row_.pop_back();
   row_of_key_[key] = -1;
-  // Keep one empty block in reserve, so that a collection hovering at a block boundary does not
-  // allocate and free a block on every other write.
-  while (blocks_.size() >= 2 && key_of_row_.size() <= (blocks_.size() - 2) * rows_per_block_) {
-    blocks_.pop_back();
-  }
+  blocks_.back().resize(blocks_.back().size() - params().dimension);
+  if (blocks_.back().empty()) blocks_.pop_back();
 }
 
 void FlatIndex::search(const float* query, size_t k, const KeyFilter* filter,

@@ -2,14 +2,14 @@
 // costs O(dimension) instead of FAISS's O(n) remove_ids. Distances are the vectorised kernels of
 // fast_faiss.h (FlatTopK), the same ones FastFlatIndex uses.
 //
-// Rows live in fixed-size blocks rather than in one buffer (as faiss::IndexFlat keeps them)
-// because a flat index grows on the node's event loop: doubling one buffer copies every vector
-// at once, which at 1 M 128-d vectors stalled every write behind it for about a second. A new
-// block costs the same however large the index is.
+// Rows live in blocks of at most kBlockBytes rather than in one buffer (as faiss::IndexFlat keeps
+// them) because a flat index grows on the node's event loop: doubling one buffer copies every
+// vector at once, which at 1 M 128-d vectors stalled every write behind it for about a second.
+// Only the last block grows (by doubling, up to its full size), so growth copies at most one
+// block however large the index is, and a small index holds no more memory than its rows need.
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <vector>
 
 #include "engine/core/vector_index.h"
@@ -18,7 +18,7 @@ namespace meridian {
 
 class FlatIndex : public VectorIndex {
  public:
-  // Rows per block: as many as fit in kBlockBytes, and at least one.
+  // Rows per full block: as many as fit in kBlockBytes, and at least one.
   static constexpr size_t kBlockBytes = size_t(1) << 20;
 
   explicit FlatIndex(const IndexParams& params);
@@ -41,7 +41,7 @@ class FlatIndex : public VectorIndex {
   float* mutable_row(size_t row);
 
   size_t rows_per_block_;
-  std::vector<std::unique_ptr<float[]>> blocks_;  // each rows_per_block_ * dimension floats
+  std::vector<std::vector<float>> blocks_;  // all full (rows_per_block_ rows) but the last
   std::vector<VectorKey> key_of_row_;
   std::vector<int64_t> row_of_key_;  // indexed by key; -1 when the key is not stored
 };
