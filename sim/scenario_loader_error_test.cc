@@ -9,10 +9,7 @@
 namespace meridian::sim {
 namespace {
 
-using namespace loader_test;
-using env::kMicrosecond;
-using env::kMillisecond;
-using env::kSecond;
+using namespace loader_test;  // kFull, kMinimal, the parse helpers and the time units
 
 // ---- One test per class of error: exact file, line and field path. ----
 

@@ -13,10 +13,7 @@
 namespace meridian::sim {
 namespace {
 
-using namespace loader_test;
-using env::kMicrosecond;
-using env::kMillisecond;
-using env::kSecond;
+using namespace loader_test;  // kFull, kMinimal, the parse helpers and the time units
 
 TEST(ScenarioLoaderTest, FullExampleParsesWithEveryValue) {
   const Scenario s = parse_ok(kFull);

@@ -10,6 +10,10 @@
 
 namespace meridian::sim::loader_test {
 
+using env::kMicrosecond;
+using env::kMillisecond;
+using env::kSecond;
+
 // Every block and most keys, with non-default values (the annotated example in
 // docs/scenarios.md is the same scenario). Line numbers matter to the error tests
 // (scenario_loader_error_test.cc).

@@ -6,7 +6,6 @@
 #include <faiss/utils/Heap.h>
 #include <faiss/utils/distances.h>
 
-#include <algorithm>
 #include <type_traits>
 
 #include "engine/core/simd_distance.h"
@@ -115,34 +114,36 @@ class IvfFlatScanner final : public faiss::InvertedListScanner {
 
 }  // namespace
 
-FlatTopK::FlatTopK(faiss::MetricType metric, const float* query, size_t d, size_t k)
-    : l2_(metric == faiss::METRIC_L2), query_(query), d_(d), distances_(k), labels_(k) {
+FlatTopK::FlatTopK(faiss::MetricType metric, const float* query, size_t d, size_t k,
+                   float* distances, idx_t* labels)
+    : l2_(metric == faiss::METRIC_L2),
+      query_(query),
+      d_(d),
+      k_(k),
+      distances_(distances),
+      labels_(labels) {
   if (l2_) {
-    faiss::heap_heapify<L2::Heap>(k, distances_.data(), labels_.data());
+    faiss::heap_heapify<L2::Heap>(k_, distances_, labels_);
   } else {
-    faiss::heap_heapify<InnerProduct::Heap>(k, distances_.data(), labels_.data());
+    faiss::heap_heapify<InnerProduct::Heap>(k_, distances_, labels_);
   }
 }
 
 void FlatTopK::scan(const float* rows, size_t n, idx_t first_label, const faiss::IDSelector* sel) {
-  if (distances_.empty()) return;
+  if (k_ == 0) return;
   if (l2_) {
-    scan_rows<L2>(query_, rows, n, d_, first_label, sel, distances_.size(), distances_.data(),
-                  labels_.data());
+    scan_rows<L2>(query_, rows, n, d_, first_label, sel, k_, distances_, labels_);
   } else {
-    scan_rows<InnerProduct>(query_, rows, n, d_, first_label, sel, distances_.size(),
-                            distances_.data(), labels_.data());
+    scan_rows<InnerProduct>(query_, rows, n, d_, first_label, sel, k_, distances_, labels_);
   }
 }
 
-void FlatTopK::finish(float* distances, idx_t* labels) {
+void FlatTopK::finish() {
   if (l2_) {
-    faiss::heap_reorder<L2::Heap>(distances_.size(), distances_.data(), labels_.data());
+    faiss::heap_reorder<L2::Heap>(k_, distances_, labels_);
   } else {
-    faiss::heap_reorder<InnerProduct::Heap>(distances_.size(), distances_.data(), labels_.data());
+    faiss::heap_reorder<InnerProduct::Heap>(k_, distances_, labels_);
   }
-  std::copy(distances_.begin(), distances_.end(), distances);
-  std::copy(labels_.begin(), labels_.end(), labels);
 }
 
 void FastFlatIndex::search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
@@ -154,9 +155,9 @@ void FastFlatIndex::search(idx_t n, const float* x, idx_t k, float* distances, i
     return;
   }
   for (idx_t q = 0; q < n; ++q) {
-    FlatTopK top(metric_type, x + q * d, size_t(d), size_t(k));
+    FlatTopK top(metric_type, x + q * d, size_t(d), size_t(k), distances + q * k, labels + q * k);
     top.scan(get_xb(), size_t(ntotal), 0, sel);
-    top.finish(distances + q * k, labels + q * k);
+    top.finish();
   }
 }
 

@@ -15,7 +15,6 @@
 #include <faiss/IndexIVFFlat.h>
 
 #include <cstddef>
-#include <vector>
 
 namespace meridian {
 
@@ -27,22 +26,26 @@ class FlatTopK {
  public:
   using idx_t = faiss::Index::idx_t;
 
-  // REQUIRES: metric is METRIC_L2 or METRIC_INNER_PRODUCT; `query` (d floats) outlives the scan.
-  FlatTopK(faiss::MetricType metric, const float* query, size_t d, size_t k);
+  // The results are kept in the caller's `distances` and `labels` (k each), which are a heap
+  // until finish(). REQUIRES: metric is METRIC_L2 or METRIC_INNER_PRODUCT; `query` (d floats)
+  // and both arrays outlive the scan.
+  FlatTopK(faiss::MetricType metric, const float* query, size_t d, size_t k, float* distances,
+           idx_t* labels);
 
   // Offers rows[0 .. n) (n * d floats), labelled first_label + i; rows `sel` rejects are skipped.
   void scan(const float* rows, size_t n, idx_t first_label, const faiss::IDSelector* sel);
 
-  // Writes the k results best first into distances / labels (k each); slots past the number of
-  // rows accepted get label -1. Ends the scan.
-  void finish(float* distances, idx_t* labels);
+  // Orders the k results best first in the caller's arrays; slots past the number of rows
+  // accepted get label -1. Ends the scan.
+  void finish();
 
  private:
   bool l2_;
   const float* query_;
   size_t d_;
-  std::vector<float> distances_;  // a FAISS heap: CMax for L2, CMin for inner product
-  std::vector<idx_t> labels_;
+  size_t k_;
+  float* distances_;  // with labels_, a FAISS heap: CMax for L2, CMin for inner product
+  idx_t* labels_;
 };
 
 class FastFlatIndex : public faiss::IndexFlat {

@@ -66,14 +66,14 @@ void FlatIndex::search(const float* query, size_t k, const KeyFilter* filter,
       params().metric == Metric::kL2 ? faiss::METRIC_L2 : faiss::METRIC_INNER_PRODUCT;
   KeyFilterSelector selector(key_of_row_, filter);
   const faiss::IDSelector* sel = filter != nullptr ? &selector : nullptr;
-  FlatTopK top(metric, q, params().dimension, k);
+  std::vector<float> scores(k);
+  std::vector<FlatTopK::idx_t> rows(k);
+  FlatTopK top(metric, q, params().dimension, k, scores.data(), rows.data());
   for (size_t first = 0; first < size(); first += rows_per_block_) {
     const size_t n = std::min(rows_per_block_, size() - first);
     top.scan(vector_at(first), n, FlatTopK::idx_t(first), sel);
   }
-  std::vector<float> scores(k);
-  std::vector<FlatTopK::idx_t> rows(k);
-  top.finish(scores.data(), rows.data());
+  top.finish();
   for (size_t i = 0; i < k; ++i) {
     if (rows[i] < 0) break;
     const VectorKey key = key_of_row_[size_t(rows[i])];
