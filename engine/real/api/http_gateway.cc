@@ -71,6 +71,11 @@ Result<int> HttpGateway::start(const std::string& host, int port) {
   server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server_->set_payload_max_length(options_.max_body_bytes);
   server_->set_keep_alive_timeout(options_.keep_alive_timeout_s);
+  // httplib sends a response's headers and body in separate writes; with Nagle's algorithm on,
+  // the body waits for the client's (delayed) ACK of the headers: tens of ms per request on a
+  // keep-alive connection (grpc_bench's BM_HttpSearch: 26-61 ms a search; curl and k6 set
+  // TCP_NODELAY on their side, which hides it only in part).
+  server_->set_tcp_nodelay(true);
   // httplib sets SO_REUSEPORT by default: a second node on the same port would then start
   // "successfully" and share the traffic. SO_REUSEADDR only (fast restarts), so binding fails.
   server_->set_socket_options([](socket_t sock) {
