@@ -71,6 +71,7 @@ Result<int> HttpGateway::start(const std::string& host, int port) {
   server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server_->set_payload_max_length(options_.max_body_bytes);
   server_->set_keep_alive_timeout(options_.keep_alive_timeout_s);
+  server_->set_keep_alive_max_count(options_.keep_alive_max_requests);
   // httplib sends a response's headers and body in separate writes; with Nagle's algorithm on,
   // the body waits for the client's (delayed) ACK of the headers: tens of ms per request on a
   // keep-alive connection (grpc_bench's BM_HttpSearch: 26-61 ms a search; curl and k6 set

@@ -41,6 +41,11 @@ struct HttpOptions {
   // SIGTERM waits for clients that keep connections open (httplib's default, 5 s, made every
   // such shutdown take ~5 s). Whole seconds; clients reconnect after a longer pause.
   int keep_alive_timeout_s = 1;
+  // Requests served on one keep-alive connection before the server closes it. Each connection
+  // holds one of the `threads` while it is open, so this bounds how long a busy client can keep
+  // a worker from others; httplib's default (5) made clients reconnect every fifth request
+  // (grpc_bench BM_HttpSearch: see docs/benchmarks.md).
+  size_t keep_alive_max_requests = 100;
   bool tls = false;
   TlsFiles tls_files;  // with tls
 };
