@@ -12,6 +12,7 @@
 #include "engine/real/bench/bench_support.h"
 #include "engine/real/bench/commands.h"
 #include "engine/real/bench/ground_truth.h"
+#include "engine/real/bench/http_search.h"
 
 namespace meridian::realbench {
 namespace {
@@ -111,6 +112,62 @@ void print_recall(const Common& c, const SearchFlags& f, const bench::GaussianMi
   std::fflush(stdout);
 }
 
+struct SearchOutcome {
+  size_t ok = 0, failed = 0, overflow = 0;
+};
+
+// Open-loop gRPC searches at `rate` for f.duration s, at most f.max_inflight outstanding.
+SearchOutcome run_grpc_searches(const Common& c, const SearchFlags& f, double rate,
+                                const std::vector<float>& queries,
+                                const std::vector<std::unique_ptr<v1::Meridian::Stub>>& stubs,
+                                Latencies& lat) {
+  const size_t nq = queries.size() / c.dim;
+  Window window(f.max_inflight);
+  std::atomic<size_t> ok{0}, failed{0}, overflow{0};
+  const size_t total = size_t(rate * f.duration);
+  const auto t0 = Clock::now();
+  for (size_t i = 0; i < total; ++i) {
+    const auto scheduled = t0 + std::chrono::nanoseconds(int64_t(1e9 * double(i) / rate));
+    std::this_thread::sleep_until(scheduled);
+    if (!window.try_acquire()) {  // the node is not keeping up: count it, as a miss
+      ++overflow;
+      continue;
+    }
+    auto* call = new SearchCall;
+    const size_t q = i % nq;
+    call->request.set_collection(c.collection);
+    call->request.mutable_query()->Assign(&queries[q * c.dim], &queries[(q + 1) * c.dim]);
+    call->request.set_k(uint32_t(f.k));
+    call->context.set_deadline(std::chrono::system_clock::now() + 10s);
+    call->scheduled = scheduled;
+    stubs[i % stubs.size()]->async()->Search(&call->context, &call->request, &call->response,
+                                             [&, call](grpc::Status s) {
+                                               // Latency from the scheduled send time: a late send
+                                               // counts against the node.
+                                               if (s.ok()) {
+                                                 lat.add(ms_since(call->scheduled, Clock::now()));
+                                                 ok.fetch_add(1);
+                                               } else {
+                                                 failed.fetch_add(1);
+                                               }
+                                               delete call;
+                                               window.release();
+                                             });
+  }
+  window.drain();
+  return {ok.load(), failed.load(), overflow.load()};
+}
+
+// The same load through the HTTP gateway at f.http (http_search.h); nothing is dropped there:
+// a connection that falls behind sends late, and the lateness is in the latency.
+SearchOutcome run_http(const Common& c, const SearchFlags& f, double rate,
+                       const std::vector<float>& queries, Latencies& lat) {
+  HttpSearchLoad load{f.http, c.collection, f.k, rate, f.duration, f.http_connections};
+  HttpSearchOutcome out = run_http_searches(load, queries, c.dim, lat);
+  if (!out.first_error.empty()) std::fprintf(stderr, "http: %s\n", out.first_error.c_str());
+  return {out.ok, out.failed, 0};
+}
+
 }  // namespace
 
 int cmd_search(const Common& c, const SearchFlags& f) {
@@ -118,7 +175,6 @@ int cmd_search(const Common& c, const SearchFlags& f) {
   auto stubs = make_stubs(f.target, tls, f.channels);
   const auto mix = mixture(c.dim);
   const std::vector<float> queries = mix.sample(f.queries, c.query_seed);
-  const size_t nq = f.queries;
 
   if (f.recall_queries > 0) print_recall(c, f, mix, queries, *stubs[0]);
 
@@ -136,54 +192,25 @@ int cmd_search(const Common& c, const SearchFlags& f) {
       BackgroundWriter writer(writer_stub.get(), c, f.upsert_rate, first_write_id,
                               overwrite ? f.vectors : 0);
       if (writer_stub) std::this_thread::sleep_for(1s);  // writes flowing before searching
-      Window window(f.max_inflight);
       Latencies lat;
-      std::atomic<size_t> ok{0}, failed{0}, overflow{0};
       const std::string load_before = loadavg();
-      const size_t total = size_t(rate * f.duration);
       const double cpu0 = client_cpu_s();
       const auto t0 = Clock::now();
-      for (size_t i = 0; i < total; ++i) {
-        const auto scheduled = t0 + std::chrono::nanoseconds(int64_t(1e9 * double(i) / rate));
-        std::this_thread::sleep_until(scheduled);
-        if (!window.try_acquire()) {  // the node is not keeping up: count it, as a miss
-          ++overflow;
-          continue;
-        }
-        auto* call = new SearchCall;
-        const size_t q = i % nq;
-        call->request.set_collection(c.collection);
-        call->request.mutable_query()->Assign(&queries[q * c.dim], &queries[(q + 1) * c.dim]);
-        call->request.set_k(uint32_t(f.k));
-        call->context.set_deadline(std::chrono::system_clock::now() + 10s);
-        call->scheduled = scheduled;
-        stubs[i % stubs.size()]->async()->Search(
-            &call->context, &call->request, &call->response, [&, call](grpc::Status s) {
-              // Latency from the scheduled send time: a late send counts against the node.
-              if (s.ok()) {
-                lat.add(ms_since(call->scheduled, Clock::now()));
-                ok.fetch_add(1);
-              } else {
-                failed.fetch_add(1);
-              }
-              delete call;
-              window.release();
-            });
-      }
-      window.drain();
+      const SearchOutcome out = f.http.empty() ? run_grpc_searches(c, f, rate, queries, stubs, lat)
+                                               : run_http(c, f, rate, queries, lat);
       const double seconds = ms_since(t0, Clock::now()) / 1000;
       writer.stop();
       const uint64_t ids_used = writer.acked() + writer.failed() + writer.dropped();
       first_write_id =
           overwrite ? (first_write_id + ids_used) % f.vectors : first_write_id + 1'000'000;
       const Percentiles p = percentiles(lat.take());
-      const double qps = double(ok.load()) / seconds;
+      const double qps = double(out.ok) / seconds;
       std::printf(
           "run %d: offered %.0f/s for %.0f s: %zu ok (%.0f/s), %zu failed, %zu over %d in flight; "
           "latency p50 %.2f p90 %.2f p99 %.2f p99.9 %.2f max %.1f ms; background upserts %zu acked "
           "%zu failed %zu dropped (%.0f/s); client CPU %.2f cores; load %s -> %s\n",
-          r + 1, rate, f.duration, ok.load(), qps, failed.load(), overflow.load(), f.max_inflight,
-          p.p50, p.p90, p.p99, p.p999, p.max, writer.acked(), writer.failed(), writer.dropped(),
+          r + 1, rate, f.duration, out.ok, qps, out.failed, out.overflow, f.max_inflight, p.p50,
+          p.p90, p.p99, p.p999, p.max, writer.acked(), writer.failed(), writer.dropped(),
           double(writer.acked()) / (seconds + (writer_stub ? 1 : 0)),
           (client_cpu_s() - cpu0) / seconds, load_before.c_str(), loadavg().c_str());
       std::fflush(stdout);
@@ -193,9 +220,9 @@ int cmd_search(const Common& c, const SearchFlags& f) {
     }
     std::printf(
         "RESULT kind=search offered=%.0f median_qps=%.0f median_p50_ms=%.2f median_p99_ms=%.2f "
-        "upsert_rate=%.0f runs=%d load=%s\n",
+        "upsert_rate=%.0f runs=%d transport=%s load=%s\n",
         rate, median(qps_runs), median(p50_runs), median(p99_runs), f.upsert_rate, f.runs,
-        loadavg().c_str());
+        f.http.empty() ? "grpc" : "http", loadavg().c_str());
     std::fflush(stdout);
   }
   return 0;

@@ -66,6 +66,10 @@ struct SearchFlags {
   int channels = 4;
   int max_inflight = 2000;
   int k = 10;
+  // host:port of the node's HTTP gateway: the timed searches go there instead of gRPC (recall
+  // is still measured through gRPC at `target`), over this many keep-alive connections.
+  std::string http;
+  size_t http_connections = 8;
   std::string upsert_target;
   double upsert_rate = 0;
   // Background upsert ids start here (one million per run): repeated invocations against the

@@ -68,6 +68,8 @@ int main(int argc, char** argv) {
   search->add_option("--runs", sf.runs, "runs");
   search->add_option("--channels", sf.channels, "gRPC channels");
   search->add_option("--max-inflight", sf.max_inflight, "outstanding searches before dropping");
+  search->add_option("--http", sf.http, "time searches through this HTTP gateway (host:port)");
+  search->add_option("--http-connections", sf.http_connections, "HTTP keep-alive connections");
   search->add_option("--upsert-target", sf.upsert_target, "node receiving background upserts");
   search->add_option("--upsert-rate", sf.upsert_rate, "background upserts per second");
   search->add_option("--first-upsert-id", sf.first_upsert_id, "first background upsert id");
