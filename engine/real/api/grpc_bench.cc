@@ -58,6 +58,7 @@ class Deployment {
   }
   v1::Meridian::Stub& stub() { return *stub_; }
   int http_port() const { return http_port_; }
+  NodeService& service() { return *service_; }
   const float* query(size_t i) const { return &queries_[(i % kQueries) * kDim]; }
 
  private:
@@ -149,6 +150,29 @@ class Deployment {
   std::unique_ptr<HttpGateway> http_;
   int http_port_ = 0;
 };
+
+// The baseline: the same search through NodeService::search_sync on the calling thread, no
+// transport (validation, the shared engine lock, RegionNode::search_now, the result).
+void BM_DirectSearch(benchmark::State& state) {
+  Deployment& d = Deployment::get();
+  size_t i = 0;
+  size_t hits = 0;
+  for (auto _ : state) {
+    node::SearchRequest request;
+    request.collection = "docs";
+    request.query.assign(d.query(i), d.query(i) + kDim);
+    SearchResult result = d.service().search_sync(std::move(request));
+    if (!result.response.status.is_ok()) {
+      state.SkipWithError(result.response.status.to_string().c_str());
+      return;
+    }
+    hits += result.response.hits.size();
+    ++i;
+  }
+  if (hits != 10 * i) state.SkipWithError("a search returned fewer than 10 hits");
+  state.SetItemsProcessed(int64_t(i));
+}
+BENCHMARK(BM_DirectSearch)->MeasureProcessCPUTime()->UseRealTime()->MinTime(3.0);
 
 // One synchronous top-10 search per iteration, eventual consistency, as meridian-bench sends.
 void BM_GrpcSearch(benchmark::State& state) {
