@@ -1,16 +1,19 @@
 // What one Search call costs the machine through the real data plane, in one process: the
-// gRPC server with mutual TLS over loopback, NodeService (search on the caller), RegionNode on
-// the in-memory log, and a synchronous client. The collection is the shape of
-// `scripts/bench-real search` (100 k vectors, 128-d, IVF nlist 256 / nprobe 4, 16 shards),
-// loaded once through UpsertBatch.
+// node (RegionNode on the in-memory log, NodeService with search on the caller, as
+// meridian-node runs) behind the gRPC server with mutual TLS and the plain-HTTP gateway, both
+// on loopback. The collection has the shape of `scripts/bench-real search` (100 k vectors,
+// 128-d, IVF nlist 256 / nprobe 4, 16 shards), loaded once through UpsertBatch.
 //
-// Wall time is the round trip of one call at a time; "CPU" is the whole process's CPU time
-// (client, server threads, event loop), i.e. what client plus node spend per search. The
-// deployment's per-search cost (docs/benchmarks.md, section 2) is the same work with the
-// client in another process.
+//   BM_DirectSearch  NodeService::search_sync on the benchmark thread: the search, no transport
+//   BM_HttpSearch    POST /v1/collections/docs/search on one keep-alive connection
+//   BM_GrpcSearch    the Search RPC through a synchronous stub
+//
+// Wall time is the round trip of one call at a time; CPU is the whole process's (client,
+// server threads, event loop), i.e. what client plus node spend per search. In the deployment
+// (docs/benchmarks.md, section 2) the client is another process and many calls are in flight.
 //
 //   build-bench/engine/real/api/grpc_bench --benchmark_repetitions=5
-//       --benchmark_report_aggregates_only=true
+//       --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
 #include <grpcpp/client_context.h>
 #include <httplib.h>
@@ -47,7 +50,7 @@ constexpr size_t kQueries = 1024;
   std::exit(1);
 }
 
-// One node behind the gRPC server, and a client stub, for the whole process.
+// The node behind both servers, and a gRPC client stub, for the whole process.
 class Deployment {
  public:
   static Deployment& get() {

@@ -30,6 +30,13 @@ using Clock = std::chrono::steady_clock;
 // Milliseconds from t0 to t1.
 double ms_since(Clock::time_point t0, Clock::time_point t1);
 
+// When send `i` of an open-loop load at `rate`/s that starts at t0 is due: t0 + i / rate. Every
+// paced loop (searches, upserts, replication probes' writes) schedules with this, and measures
+// latency from it, so a sender that falls behind charges the lateness to the system under test.
+inline Clock::time_point scheduled_time(Clock::time_point t0, size_t i, double rate) {
+  return t0 + std::chrono::nanoseconds(int64_t(1e9 * double(i) / rate));
+}
+
 // CPU seconds this process (the client) has used so far.
 double client_cpu_s();
 

@@ -85,7 +85,7 @@ ReplicationRun replicate_at(const Common& c, const ReplicationFlags& f, v1::Meri
     }
   });
   for (size_t i = 0; i < total; ++i) {
-    std::this_thread::sleep_until(t0 + std::chrono::nanoseconds(int64_t(1e9 * double(i) / rate)));
+    std::this_thread::sleep_until(scheduled_time(t0, i, rate));
     if (!window.try_acquire()) {
       ++dropped;
       continue;

@@ -38,8 +38,7 @@ class BackgroundWriter {
     thread_ = std::thread([this, c, rate, first, wrap] {
       const auto t0 = Clock::now();
       for (uint64_t i = 0; !stop_.load(); ++i) {
-        std::this_thread::sleep_until(t0 +
-                                      std::chrono::nanoseconds(int64_t(1e9 * double(i) / rate)));
+        std::this_thread::sleep_until(scheduled_time(t0, i, rate));
         if (!window_.try_acquire()) {
           ++dropped_;
           continue;
@@ -127,7 +126,7 @@ SearchOutcome run_grpc_searches(const Common& c, const SearchFlags& f, double ra
   const size_t total = size_t(rate * f.duration);
   const auto t0 = Clock::now();
   for (size_t i = 0; i < total; ++i) {
-    const auto scheduled = t0 + std::chrono::nanoseconds(int64_t(1e9 * double(i) / rate));
+    const auto scheduled = scheduled_time(t0, i, rate);
     std::this_thread::sleep_until(scheduled);
     if (!window.try_acquire()) {  // the node is not keeping up: count it, as a miss
       ++overflow;

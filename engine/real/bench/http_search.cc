@@ -48,7 +48,7 @@ HttpSearchOutcome run_http_searches(const HttpSearchLoad& load, const std::vecto
       client.set_tcp_nodelay(true);
       client.set_read_timeout(10, 0);
       for (size_t i = t; i < total; i += load.connections) {
-        const auto scheduled = t0 + std::chrono::nanoseconds(int64_t(1e9 * double(i) / load.rate));
+        const auto scheduled = scheduled_time(t0, i, load.rate);
         std::this_thread::sleep_until(scheduled);
         httplib::Result r = client.Post(path, bodies[i % nq], "application/json");
         if (r && r->status == 200) {
