@@ -3,6 +3,8 @@
 #include <future>
 #include <random>
 
+#include "engine/real/openmp_threads.h"
+
 namespace meridian::real {
 
 namespace {
@@ -96,6 +98,7 @@ bool EventLoop::has_work() {
 }
 
 void EventLoop::run() {
+  apply_openmp_policy();  // the engine's FAISS calls (adds, training) run on this thread
   while (!stopped()) iterate();
 }
 

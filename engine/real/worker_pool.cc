@@ -6,6 +6,8 @@
 #include <cassert>
 #include <utility>
 
+#include "engine/real/openmp_threads.h"
+
 namespace meridian::real {
 
 size_t hardware_threads() { return std::max(1u, std::thread::hardware_concurrency()); }
@@ -49,6 +51,7 @@ void WorkerPool::stop() {
 }
 
 void WorkerPool::work() {
+  apply_openmp_policy();  // jobs may call FAISS (the search pool)
   for (;;) {
     Job job;
     {

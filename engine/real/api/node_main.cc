@@ -10,7 +10,6 @@
 // loop runs until the accepted writes are durable (at most engine.shutdown_grace_ms),
 // then the process exits 0. Exit status 2: bad command line or config (the message names the
 // field); 1: a start-up failure (log, ports).
-#include <omp.h>
 #include <pthread.h>
 #include <signal.h>
 
@@ -30,6 +29,7 @@
 #include "engine/real/api/node_service.h"
 #include "engine/real/event_loop.h"
 #include "engine/real/memory_log.h"
+#include "engine/real/openmp_threads.h"
 #include "engine/real/posix_files.h"
 #ifdef MERIDIAN_HAVE_KAFKA
 #include "engine/real/kafka/kafka_admin.h"
@@ -213,8 +213,10 @@ int main(int argc, char** argv) {
 
   // Parallelism comes from the search pool; FAISS's OpenMP teams would only compete with it
   // (an IVF add on the loop waits at a barrier for a descheduled OpenMP thread, docs/api.md).
-  // An operator's explicit OMP_NUM_THREADS still wins.
-  if (std::getenv("OMP_NUM_THREADS") == nullptr) omp_set_num_threads(1);
+  // An operator's explicit OMP_NUM_THREADS still wins. The loop and the search workers apply
+  // this when they start (openmp_threads.h: OpenMP's setting is per thread).
+  meridian::real::set_openmp_threads(meridian::real::default_openmp_threads());
+  meridian::real::apply_openmp_policy();
 
   meridian::Result<NodeConfig> config = load_node_config(config_path);
   if (!config.is_ok()) return fail(2, "config error: " + config.status().message());
