@@ -17,7 +17,6 @@
 #include <benchmark/benchmark.h>
 #include <grpcpp/client_context.h>
 #include <httplib.h>
-#include <omp.h>
 #include <stdlib.h>
 
 #include <cstdio>
@@ -37,6 +36,7 @@
 #include "engine/real/api/tls.h"
 #include "engine/real/event_loop.h"
 #include "engine/real/memory_log.h"
+#include "engine/real/openmp_threads.h"
 
 namespace meridian::real::api {
 namespace {
@@ -66,7 +66,8 @@ class Deployment {
 
  private:
   Deployment() {
-    omp_set_num_threads(1);  // as meridian-node does unless OMP_NUM_THREADS is set
+    set_openmp_threads(default_openmp_threads());  // as meridian-node does
+    apply_openmp_policy();
     make_certs();
     loop_ = std::make_unique<EventLoop>();
     log_ = std::make_unique<MemoryLog>(*loop_);
