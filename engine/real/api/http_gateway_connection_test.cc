@@ -21,10 +21,15 @@ namespace {
 
 using testing::ApiTest;
 
-// The file descriptors of this process's connected TCP sockets whose local port is `port`: the
-// server's side of connections accepted on it (the listening socket has no peer).
-std::vector<int> accepted_sockets(int port) {
-  std::vector<int> fds;
+struct PortSocket {
+  int fd;
+  bool connected;  // has a peer: the server's side of an accepted connection
+};
+
+// This process's IPv4 sockets whose local port is `port`: the listening socket and the server's
+// side of every connection accepted on it.
+std::vector<PortSocket> sockets_on_port(int port) {
+  std::vector<PortSocket> found;
   for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
     std::error_code ec;
     const std::string target = std::filesystem::read_symlink(entry.path(), ec).string();
@@ -36,10 +41,36 @@ std::vector<int> accepted_sockets(int port) {
         local.sin_family != AF_INET || ntohs(local.sin_port) != port) {
       continue;
     }
-    if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0) continue;
-    fds.push_back(fd);
+    found.push_back({fd, getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) == 0});
+  }
+  return found;
+}
+
+std::vector<int> accepted_sockets(int port) {
+  std::vector<int> fds;
+  for (const PortSocket& s : sockets_on_port(port)) {
+    if (s.connected) fds.push_back(s.fd);
   }
   return fds;
+}
+
+int listening_socket(int port) {
+  for (const PortSocket& s : sockets_on_port(port)) {
+    if (!s.connected) return s.fd;
+  }
+  return -1;
+}
+
+// httplib listens with a backlog of 5; a busy node's accept thread then falls behind and the
+// kernel drops SYNs, which clients retry only after 1 s. For a listening socket Linux reports
+// the backlog in tcp_info.tcpi_sacked.
+TEST_F(ApiTest, HttpListenBacklogIsNotHttplibsFive) {
+  const int fd = listening_socket(http_port_);
+  ASSERT_GE(fd, 0);
+  tcp_info info{};
+  socklen_t len = sizeof info;
+  ASSERT_EQ(getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len), 0);
+  EXPECT_GE(info.tcpi_sacked, 128u) << "listen backlog";
 }
 
 TEST_F(ApiTest, HttpConnectionsHaveNagleOff) {
