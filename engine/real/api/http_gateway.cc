@@ -81,10 +81,13 @@ Result<int> HttpGateway::start(const std::string& host, int port) {
   server_->set_tcp_nodelay(true);
   // httplib sets SO_REUSEPORT by default: a second node on the same port would then start
   // "successfully" and share the traffic. SO_REUSEADDR only (fast restarts), so binding fails.
-  socket_t listener = INVALID_SOCKET;
-  server_->set_socket_options([&listener](socket_t sock) {  // runs inside bind_to_*port
+  auto reuse_address_only = [](socket_t sock) {
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  };
+  socket_t listener = INVALID_SOCKET;
+  server_->set_socket_options([&](socket_t sock) {  // runs inside bind_to_*port
+    reuse_address_only(sock);
     listener = sock;
   });
   install_routes();
@@ -94,10 +97,7 @@ Result<int> HttpGateway::start(const std::string& host, int port) {
   } else if (server_->bind_to_port(host, port)) {
     bound = port;
   }
-  server_->set_socket_options([](socket_t sock) {  // `listener` goes out of scope
-    int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-  });
+  server_->set_socket_options(reuse_address_only);  // `listener` goes out of scope
   if (bound <= 0) {
     server_.reset();
     return Status::unavailable("cannot listen for HTTP on " + host + ":" + std::to_string(port));

@@ -170,6 +170,13 @@ SearchOutcome run_http(const Common& c, const SearchFlags& f, double rate,
 }  // namespace
 
 int cmd_search(const Common& c, const SearchFlags& f) {
+  std::string http_host;
+  int http_port = 0;
+  if (!f.http.empty() && !split_address(f.http, &http_host, &http_port)) {
+    std::fprintf(stderr, "meridian-bench search: --http: expected host:port, got '%s'\n",
+                 f.http.c_str());
+    return 2;
+  }
   Tls tls(c.certs);
   auto stubs = make_stubs(f.target, tls, f.channels);
   const auto mix = mixture(c.dim);

@@ -24,6 +24,19 @@ std::string search_body(const float* query, uint32_t dim, int k) {
 
 }  // namespace
 
+bool split_address(const std::string& address, std::string* host, int* port) {
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  const std::string digits = address.substr(colon + 1);
+  if (digits.empty() || digits.size() > 5 ||
+      digits.find_first_not_of("0123456789") != std::string::npos) {
+    return false;
+  }
+  *port = std::stoi(digits);
+  *host = address.substr(0, colon);
+  return *port >= 1 && *port <= 65535;
+}
+
 HttpSearchOutcome run_http_searches(const HttpSearchLoad& load, const std::vector<float>& queries,
                                     uint32_t dim, Latencies& latencies) {
   const size_t nq = queries.size() / dim;
@@ -31,9 +44,11 @@ HttpSearchOutcome run_http_searches(const HttpSearchLoad& load, const std::vecto
   bodies.reserve(nq);
   for (size_t q = 0; q < nq; ++q) bodies.push_back(search_body(&queries[q * dim], dim, load.k));
   const std::string path = "/v1/collections/" + load.collection + "/search";
-  const size_t colon = load.address.rfind(':');
-  const std::string host = load.address.substr(0, colon);
-  const int port = std::atoi(load.address.c_str() + colon + 1);
+  std::string host;
+  int port = 0;
+  if (!split_address(load.address, &host, &port)) {
+    return {0, 0, "not a host:port address: '" + load.address + "'"};
+  }
 
   const size_t total = size_t(load.rate * load.duration);
   std::atomic<size_t> ok{0}, failed{0};

@@ -17,7 +17,7 @@
 namespace meridian::realbench {
 
 struct HttpSearchLoad {
-  std::string address;  // host:port of the gateway (plain HTTP)
+  std::string address;  // host:port of the gateway (plain HTTP); REQUIRES: split_address accepts it
   std::string collection;
   int k = 10;
   double rate = 1000;    // searches per second offered
@@ -30,6 +30,9 @@ struct HttpSearchOutcome {
   size_t failed = 0;
   std::string first_error;  // empty if none failed
 };
+
+// Splits "host:port" (port 1..65535); false if `address` is not of that form.
+bool split_address(const std::string& address, std::string* host, int* port);
 
 // Runs `load` with `queries` (row-major, `dim` floats each, cycled); adds each answered search's
 // latency (ms) to `latencies`. Request bodies are built before the clock starts.
