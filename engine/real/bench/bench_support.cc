@@ -150,18 +150,6 @@ void fill_upsert(v1::UpsertRequest* req, const std::string& collection, const st
   req->mutable_embedding()->Assign(v, v + dim);
 }
 
-namespace {
-
-// One UpsertBatch call: numbers[first, last) of run_upserts' list.
-struct UpsertBatchCall {
-  grpc::ClientContext context;
-  v1::UpsertBatchRequest request;
-  v1::UpsertBatchResponse response;
-  Clock::time_point start;
-};
-
-}  // namespace
-
 UpsertRun run_upserts(std::vector<std::unique_ptr<v1::Meridian::Stub>>& stubs,
                       const std::string& collection, uint32_t dim, const std::vector<float>& pool,
                       const std::vector<uint64_t>& numbers, int inflight, int threads,

@@ -139,6 +139,14 @@ struct UpsertCall {
   Clock::time_point start;
 };
 
+// One asynchronous UpsertBatch, likewise.
+struct UpsertBatchCall {
+  grpc::ClientContext context;
+  v1::UpsertBatchRequest request;
+  v1::UpsertBatchResponse response;
+  Clock::time_point start;
+};
+
 // What run_upserts() measured.
 struct UpsertRun {
   double seconds = 0;

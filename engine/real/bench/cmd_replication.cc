@@ -5,7 +5,6 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <utility>
@@ -13,120 +12,123 @@
 
 #include "engine/real/bench/bench_support.h"
 #include "engine/real/bench/commands.h"
+#include "engine/real/bench/replication_probes.h"
 
 namespace meridian::realbench {
 namespace {
 
 using namespace std::chrono_literals;
 
-// One rate: open-loop upserts into `write`; a prober picks the newest acknowledged write, polls
-// Get on `read` every poll_us until the vector is there and records ack -> visible (the time
-// the successful Get's answer arrived: an upper bound, late by at most one poll interval plus
-// one Get round trip). Probes run one after another, so they sample writes at random.
+// One rate: open-loop upserts into `write` (one per call, or `batch` per UpsertBatch of
+// consecutive ids), each call's last write handed to a prober on `read` when acknowledged
+// (replication_probes.h says how each prober samples and what it measures).
 struct ReplicationRun {
   double offered = 0, achieved = 0;
   size_t failed = 0, dropped = 0;
   Percentiles lag, lag_late;
-  size_t unseen = 0;
+  ProbeResults probes;
+  double client_cores = 0;  // CPU of this process (writer and prober) per second of the run
 };
 
+std::unique_ptr<Prober> make_prober(const Common& c, const ReplicationFlags& f,
+                                    v1::Meridian::Stub& rd, double rate) {
+  if (f.probe == "get") return make_get_poller(rd, c.collection, f.poll_us);
+  const double calls_per_s = rate / double(std::max<size_t>(1, f.batch));
+  return make_session_search_prober(rd, c.collection,
+                                    uint64_t(std::max(1.0, calls_per_s / f.probes_per_s)));
+}
+
 ReplicationRun replicate_at(const Common& c, const ReplicationFlags& f, v1::Meridian::Stub& w,
-                            v1::Meridian::Stub& rd, double rate, uint64_t first) {
+                            v1::Meridian::Stub& rd, double rate, uint64_t first_id) {
   ReplicationRun out;
   out.offered = rate;
-  const std::vector<float> pool = mixture(c.dim).sample(4096, c.write_seed + first);
-  struct Acked {
-    uint64_t n = 0;
-    uint64_t timestamp = 0;  // the write's HLC timestamp: Get must return this very write
-    Clock::time_point at;
-    bool valid = false;
-  };
-  std::mutex acked_mu;
-  Acked newest;
+  const std::vector<float> pool = mixture(c.dim).sample(4096, c.write_seed + first_id);
   std::atomic<size_t> acked{0}, failed{0}, dropped{0};
-  std::atomic<bool> stop{false};
   Window window(4000);
+  std::unique_ptr<Prober> prober = make_prober(c, f, rd, rate);
   const auto t0 = Clock::now();
+  const double cpu0 = client_cpu_s();
   const size_t total = size_t(rate * f.duration);
-  std::vector<std::pair<double, double>> probes;  // (seconds since start, lag ms)
-  size_t unseen = 0;
-  std::thread prober([&] {
-    uint64_t last = UINT64_MAX;
-    while (!stop.load()) {
-      Acked a;
-      {
-        std::lock_guard<std::mutex> lock(acked_mu);
-        a = newest;
-      }
-      if (!a.valid || a.n == last) {
-        std::this_thread::sleep_for(100us);
-        continue;
-      }
-      last = a.n;
-      v1::GetRequest req;
-      req.set_collection(c.collection);
-      req.set_id(bench::vector_id(a.n));
-      bool seen = false;
-      const auto give_up = a.at + 5s;
-      while (!seen && Clock::now() < give_up) {
-        const auto sent = Clock::now();
-        grpc::ClientContext context;
-        context.set_deadline(std::chrono::system_clock::now() + 5s);
-        v1::GetResponse resp;
-        grpc::Status s = rd.Get(&context, req, &resp);
-        if (s.ok() && resp.timestamp() == a.timestamp) {
-          seen = true;
-          probes.emplace_back(ms_since(t0, a.at) / 1000, ms_since(a.at, Clock::now()));
-        } else {
-          std::this_thread::sleep_until(sent + std::chrono::nanoseconds(int64_t(f.poll_us * 1000)));
-        }
-      }
-      if (!seen) ++unseen;
+  auto on_answer = [&](const grpc::Status& s, AckedWrite& write, size_t writes) {
+    write.acked_at = Clock::now();
+    if (!s.ok()) {
+      failed.fetch_add(writes);
+      return;
     }
-  });
-  for (size_t i = 0; i < total; ++i) {
-    std::this_thread::sleep_until(scheduled_time(t0, i, rate));
+    acked.fetch_add(writes);
+    prober->acknowledged(write);
+  };
+  // Each call goes out at the scheduled time of its last write, so the offered rate is the same
+  // whatever the batch.
+  const size_t batch = std::max<size_t>(1, f.batch);
+  uint64_t call_index = 0;
+  for (size_t first = 0; first < total; first += batch, ++call_index) {
+    const size_t last = std::min(total, first + batch);  // writes [first, last)
+    std::this_thread::sleep_until(scheduled_time(t0, last - 1, rate));
     if (!window.try_acquire()) {
-      ++dropped;
+      dropped.fetch_add(last - first);
       continue;
     }
-    auto* call = new UpsertCall;
-    const uint64_t n = first + i;
-    fill_upsert(&call->request, c.collection, bench::vector_id(n), &pool[(i % 4096) * c.dim],
-                c.dim);
-    call->context.set_deadline(std::chrono::system_clock::now() + 30s);
-    w.async()->Upsert(&call->context, &call->request, &call->response,
-                      [&, call, n](grpc::Status s) {
-                        const auto now = Clock::now();
-                        if (s.ok()) {
-                          acked.fetch_add(1);
-                          std::lock_guard<std::mutex> lock(acked_mu);
-                          if (!newest.valid || n > newest.n) {
-                            newest = Acked{n, call->response.timestamp(), now, true};
-                          }
-                        } else {
-                          failed.fetch_add(1);
-                        }
-                        delete call;
-                        window.release();
-                      });
+    AckedWrite probed;  // the call's last write; the answer fills in the rest
+    probed.call = call_index;
+    probed.id = bench::vector_id(first_id + last - 1);
+    probed.embedding = &pool[((last - 1) % 4096) * c.dim];
+    probed.dim = c.dim;
+    const auto deadline = std::chrono::system_clock::now() + 30s;
+    if (batch == 1) {
+      auto* call = new UpsertCall;
+      fill_upsert(&call->request, c.collection, probed.id, probed.embedding, c.dim);
+      call->context.set_deadline(deadline);
+      w.async()->Upsert(&call->context, &call->request, &call->response,
+                        [&, call, probed](grpc::Status s) mutable {
+                          const v1::WriteResponse& r = call->response;
+                          probed.timestamp = r.timestamp();
+                          probed.session = token_of(r.origin(), r.shard(), r.sequence());
+                          on_answer(s, probed, 1);
+                          delete call;
+                          window.release();
+                        });
+      continue;
+    }
+    auto* call = new UpsertBatchCall;
+    call->request.set_collection(c.collection);
+    for (size_t i = first; i < last; ++i) {
+      v1::UpsertBatchRequest::Item* item = call->request.add_items();
+      item->set_id(bench::vector_id(first_id + i));
+      const float* v = &pool[(i % 4096) * c.dim];
+      item->mutable_embedding()->Assign(v, v + c.dim);
+    }
+    call->context.set_deadline(deadline);
+    w.async()->UpsertBatch(&call->context, &call->request, &call->response,
+                           [&, call, probed, writes = last - first](grpc::Status s) mutable {
+                             const v1::UpsertBatchResponse& r = call->response;
+                             if (s.ok() && size_t(r.acks_size()) == writes) {
+                               const v1::UpsertBatchResponse::Ack& ack = r.acks(r.acks_size() - 1);
+                               probed.timestamp = ack.timestamp();
+                               probed.session = token_of(r.origin(), ack.shard(), ack.sequence());
+                             } else if (s.ok()) {
+                               s = grpc::Status(grpc::StatusCode::INTERNAL,
+                                                "UpsertBatch: one ack per item expected");
+                             }
+                             on_answer(s, probed, writes);
+                             delete call;
+                             window.release();
+                           });
   }
   window.drain();
   const double seconds = ms_since(t0, Clock::now()) / 1000;
-  std::this_thread::sleep_for(300ms);  // let the last probe finish
-  stop = true;
-  prober.join();
+  out.probes = prober->finish(t0);
+  out.client_cores = (client_cpu_s() - cpu0) / seconds;
   out.achieved = double(acked.load()) / seconds;
   out.failed = failed.load();
   out.dropped = dropped.load();
   std::vector<double> all, late;
-  for (auto [t, lag] : probes) {
+  for (auto [t, lag] : out.probes.lags) {
     all.push_back(lag);
     if (t >= f.duration / 2) late.push_back(lag);
   }
   out.lag = percentiles(all);
   out.lag_late = percentiles(late);
-  out.unseen = unseen;
   return out;
 }
 
@@ -160,9 +162,11 @@ int cmd_replication(const Common& c, const ReplicationFlags& f) {
       std::printf(
           "rate %.0f/s run %d: achieved %.0f acked/s (%zu failed, %zu dropped); commit->visible "
           "over %zu probes: p50 %.2f p90 %.2f p99 %.2f max %.1f ms (second half: p50 %.2f p99 "
-          "%.2f); %zu probes unseen after 5 s; load %s -> %s\n",
+          "%.2f); %zu probes unseen after 5 s, %zu skipped; %zu %s calls; client %.2f cores; "
+          "load %s -> %s\n",
           rate, r + 1, run.achieved, run.failed, run.dropped, run.lag.n, run.lag.p50, run.lag.p90,
-          run.lag.p99, run.lag.max, run.lag_late.p50, run.lag_late.p99, run.unseen,
+          run.lag.p99, run.lag.max, run.lag_late.p50, run.lag_late.p99, run.probes.unseen,
+          run.probes.skipped, run.probes.calls, f.probe.c_str(), run.client_cores,
           load_before.c_str(), loadavg().c_str());
       std::fflush(stdout);
       p50s.push_back(run.lag.p50);
@@ -171,8 +175,9 @@ int cmd_replication(const Common& c, const ReplicationFlags& f) {
     }
     std::printf(
         "RESULT kind=replication rate=%.0f median_achieved=%.0f median_p50_ms=%.2f "
-        "median_p99_ms=%.2f runs=%d load=%s\n",
-        rate, median(achieved), median(p50s), median(p99s), f.runs, loadavg().c_str());
+        "median_p99_ms=%.2f runs=%d batch=%zu probe=%s load=%s\n",
+        rate, median(achieved), median(p50s), median(p99s), f.runs, f.batch, f.probe.c_str(),
+        loadavg().c_str());
     std::fflush(stdout);
   }
   return 0;

@@ -82,16 +82,21 @@ int cmd_search(const Common& c, const SearchFlags& f);
 
 // ---- cmd_replication.cc ----
 
-// replication: at each rate, open-loop upserts into `write` and the time until `read` returns
-// the acknowledged write (commit -> visible in another region).
+// replication: at each rate, open-loop upserts into `write` and the time until `read` serves
+// the acknowledged write (commit -> visible in another region): `probe` "session" (a session
+// search that `read` answers once it covers the write: commit -> searchable) or "get" (Get
+// polled every poll_us until it returns the write).
 struct ReplicationFlags {
   std::string write;
   std::string read;
   std::vector<double> rates = {500};
   double duration = 20;
   int runs = 1;
-  double poll_us = 500;
-  double warmup = 0;  // seconds of unrecorded writes at the highest rate first
+  std::string probe = "session";  // replication_probes.h
+  double probes_per_s = 200;  // probe "session": the sample's rate (one call in rate/batch/this)
+  double poll_us = 500;       // probe "get"
+  double warmup = 0;          // seconds of unrecorded writes at the highest rate first
+  size_t batch = 1;           // writes per call: 1 = Upsert, more = UpsertBatch of consecutive ids
 };
 int cmd_replication(const Common& c, const ReplicationFlags& f);
 

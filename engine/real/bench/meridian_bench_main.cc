@@ -84,11 +84,22 @@ int main(int argc, char** argv) {
   ReplicationFlags rf;
   auto* repl = app.add_subcommand("replication", "commit -> visible in another region");
   repl->add_option("--write", rf.write, "node gRPC address written to")->required();
-  repl->add_option("--read", rf.read, "node gRPC address polled with Get")->required();
+  repl->add_option("--read", rf.read, "node gRPC address probed for the writes")->required();
   repl->add_option("--rates", rf.rates, "upserts per second, one measurement each")->delimiter(',');
   repl->add_option("--duration", rf.duration, "seconds per rate");
   repl->add_option("--runs", rf.runs, "runs per rate");
-  repl->add_option("--poll-us", rf.poll_us, "Get polling interval (µs)");
+  repl->add_option("--probe", rf.probe,
+                   "session: a fixed sample of the writes, each probed by one session search "
+                   "that --read answers once it covers the write (commit -> searchable); get: "
+                   "the newest write at a time, Get polled every --poll-us")
+      ->check(CLI::IsMember({"session", "get"}));
+  repl->add_option("--probes-per-s", rf.probes_per_s, "session probes per second (the sample)")
+      ->check(CLI::Range(1.0, 100000.0));
+  repl->add_option("--poll-us", rf.poll_us, "Get polling interval (µs), --probe get")
+      ->check(CLI::Range(50.0, 1e6));
+  repl->add_option("--batch", rf.batch,
+                   "writes per call (> 1: UpsertBatch, sent every batch/rate s)")
+      ->check(CLI::Range(1, 4096));
   repl->add_option("--warmup", rf.warmup, "seconds of unrecorded writes at the highest rate first")
       ->check(CLI::Range(0.0, 600.0));
 
