@@ -44,11 +44,13 @@ void RegionNode::check_next_digest() {
   const uint64_t round = digest_round_++;
   const auto [collection, shard] = shards[round % shards.size()];
   const RegionInfo& peer = *peers[(round / shards.size()) % peers.size()];
-  env_.peers.fetch_shard_digest(
-      peer.name, ShardDigestRequest{collection, shard, shard_stable_frontier(collection, shard)},
-      [this, collection, shard, &peer](ShardDigestResponse response) {
-        compare_digest(collection, shard, peer, response);
-      });
+  ShardDigestRequest request{collection, shard, shard_stable_frontier(collection, shard), {}};
+  encode_version_vector(find(collection)->collection->shard(shard).version_vector(),
+                        &request.version_vector);
+  env_.peers.fetch_shard_digest(peer.name, request,
+                                [this, collection, shard, &peer](ShardDigestResponse response) {
+                                  compare_digest(collection, shard, peer, response);
+                                });
 }
 
 void RegionNode::compare_digest(const std::string& collection, uint32_t shard,
@@ -59,6 +61,9 @@ void RegionNode::compare_digest(const std::string& collection, uint32_t shard,
   if (state == nullptr || !theirs.is_ok()) return;
   const ShardReplica& replica = state->collection->shard(shard);
   if (!(*theirs == replica.version_vector())) return;  // one side is behind: nothing to compare
+  // The peer did not digest: our vectors differed when it answered (and are equal now only
+  // because we have caught up with it since). Next round.
+  if (response.digest_root.empty()) return;
   // The peer digested its state collected at response.stable_frontier; equal version vectors
   // mean we applied the same mutations, so we are complete below it too and can do the same.
   // If we have meanwhile collected beyond it, our state cannot be brought back: next round.
@@ -88,6 +93,17 @@ ShardDigestResponse RegionNode::serve_shard_digest(const ShardDigestRequest& req
   }
   const ShardReplica& replica = state->collection->shard(request.shard);
   encode_version_vector(replica.version_vector(), &response.version_vector);
+  if (!request.version_vector.empty()) {
+    Result<VersionVector> theirs = decode_version_vector(request.version_vector);
+    if (!theirs.is_ok()) {
+      response.status = Status::invalid_argument("version_vector: " + theirs.status().message());
+      return response;
+    }
+    if (!(*theirs == replica.version_vector())) {
+      COVER("digest_skipped_vectors_differ");
+      return response;  // one side is behind: a digest would be thrown away
+    }
+  }
   // The larger frontier: whichever side is behind the other's version vector makes the
   // comparison moot anyway, and with equal vectors both are complete below either frontier.
   response.stable_frontier =

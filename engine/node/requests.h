@@ -113,16 +113,27 @@ struct ShardDeltaResponse {
 // may differ in what they still keep. Both sides therefore digest their state normalised at an
 // agreed frontier: the requester says below which HLC timestamp its shard is complete, the peer
 // digests a copy collected at the larger of that and its own, and says which one it used.
+//
+// A digest is a full pass over the shard on the peer's event loop (tens of milliseconds for a
+// shard of 40 k vectors, a stall for every write and read behind it), and it is only worth
+// anything when both version vectors are equal. So the requester sends its version vector and
+// the peer digests only when its own equals it; otherwise it answers with its version vector
+// alone (no digest_root), which tells the requester that one side is behind.
 struct ShardDigestRequest {
   std::string collection;
   uint32_t shard = 0;
   uint64_t stable_frontier = 0;  // the requester's shard is complete below this (0 = unknown)
+  // The requester's version vector of the shard (encode_version_vector); empty = unknown: the
+  // peer then digests whatever its version vector (what requesters before this field did).
+  std::string version_vector;
 };
 
 struct ShardDigestResponse {
   Status status;
   std::string version_vector;  // encode_version_vector (engine/core/shard_snapshot.h)
-  std::string digest_root;     // to_hex(digest_shard(replica collected at stable_frontier).root)
+  // to_hex(digest_shard(replica collected at stable_frontier).root); empty when the request's
+  // version vector differs from version_vector (nothing to compare, so nothing was digested).
+  std::string digest_root;
   std::string served_by;
   uint64_t stable_frontier = 0;  // where the digest was normalised: max(request's, the peer's)
 };

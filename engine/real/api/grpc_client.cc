@@ -124,6 +124,7 @@ void GrpcPeers::fetch_shard_digest(const std::string& region,
   call->request.set_collection(request.collection);
   call->request.set_shard(request.shard);
   call->request.set_stable_frontier(request.stable_frontier);
+  call->request.set_version_vector(request.version_vector);
   stub->second->async()->FetchShardDigest(
       &call->context, &call->request, &call->response,
       [loop = &loop_, call, region, done = std::move(done)](grpc::Status status) mutable {

@@ -120,7 +120,8 @@ class GrpcServer::Service final : public v1::Meridian::CallbackService {
                                              const v1::ShardDigestRequest* request,
                                              v1::ShardDigestResponse* response) override {
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-    node_.shard_digest({request->collection(), request->shard(), request->stable_frontier()},
+    node_.shard_digest({request->collection(), request->shard(), request->stable_frontier(),
+                        request->version_vector()},
                        [reactor, response](node::ShardDigestResponse answer) {
                          if (answer.status.is_ok()) {
                            response->set_version_vector(std::move(answer.version_vector));

@@ -11,6 +11,7 @@
 #include "engine/core/rsync_delta.h"
 #include "engine/core/segment_file.h"
 #include "engine/core/shard_digest.h"
+#include "engine/core/shard_snapshot.h"
 #include "engine/real/api/api_test_fixture.h"
 #include "engine/real/api/grpc_client.h"
 
@@ -371,6 +372,39 @@ TEST_F(ApiTest, FetchShardDigestAgreesOnTheStableFrontier) {
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(response.stable_frontier(), uint64_t(1) << 62);
   EXPECT_FALSE(response.digest_root().empty());
+}
+
+// A requester whose version vector differs gets the node's vector and no digest (the node does
+// not pass over the shard for nothing); the field crosses the gRPC mapping both ways.
+TEST_F(ApiTest, FetchShardDigestDigestsOnlyForAnEqualVersionVector) {
+  auto stub = client_stub();
+  v1::WriteResponse written;
+  ASSERT_TRUE(do_upsert(*stub, upsert("v", {1, 1, 2, 3}), &written).ok());
+  v1::ShardDigestRequest request;
+  request.set_collection("docs");
+  request.set_shard(written.shard());
+  std::string empty_vector;
+  encode_version_vector(VersionVector(), &empty_vector);
+  request.set_version_vector(empty_vector);  // behind the node, which holds the write
+  v1::ShardDigestResponse behind;
+  Call call;
+  grpc::Status s = stub->FetchShardDigest(&call.context, request, &behind);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(behind.digest_root().empty());
+  ASSERT_NE(behind.version_vector(), empty_vector);
+
+  request.set_version_vector(behind.version_vector());  // now equal
+  v1::ShardDigestResponse equal;
+  Call call2;
+  s = stub->FetchShardDigest(&call2.context, request, &equal);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_FALSE(equal.digest_root().empty());
+
+  request.set_version_vector("junk");
+  v1::ShardDigestResponse bad;
+  Call call3;
+  EXPECT_EQ(stub->FetchShardDigest(&call3.context, request, &bad).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 }  // namespace

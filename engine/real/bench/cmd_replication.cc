@@ -141,6 +141,14 @@ int cmd_replication(const Common& c, const ReplicationFlags& f) {
   // Ids of their own (other subcommands write below 10^9), and each probe also checks the
   // write's timestamp, so a vector left by an earlier run never counts as visible.
   uint64_t first = 1'000'000'000;
+  std::FILE* lags_out = nullptr;
+  if (!f.lags_out.empty()) {
+    lags_out = std::fopen(f.lags_out.c_str(), "w");
+    if (lags_out == nullptr) {
+      std::fprintf(stderr, "meridian-bench: cannot write %s\n", f.lags_out.c_str());
+      return 2;
+    }
+  }
   if (f.warmup > 0 && !f.rates.empty()) {
     // Brokers and MirrorMaker 2 just started are still JIT-compiling their hot paths; a
     // deployment's have long finished. Unrecorded, at the highest rate to be measured.
@@ -159,6 +167,12 @@ int cmd_replication(const Common& c, const ReplicationFlags& f) {
       const std::string load_before = loadavg();
       ReplicationRun run = replicate_at(c, f, *w[size_t(r) % 2], *rd[0], rate, first);
       first += 1'000'000;
+      if (lags_out != nullptr) {
+        for (auto [t, lag] : run.probes.lags) {
+          std::fprintf(lags_out, "%.0f %d %.4f %.3f\n", rate, r + 1, t, lag);
+        }
+        std::fflush(lags_out);
+      }
       std::printf(
           "rate %.0f/s run %d: achieved %.0f acked/s (%zu failed, %zu dropped); commit->visible "
           "over %zu probes: p50 %.2f p90 %.2f p99 %.2f max %.1f ms (second half: p50 %.2f p99 "
@@ -180,6 +194,7 @@ int cmd_replication(const Common& c, const ReplicationFlags& f) {
         loadavg().c_str());
     std::fflush(stdout);
   }
+  if (lags_out != nullptr) std::fclose(lags_out);
   return 0;
 }
 

@@ -95,6 +95,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"session", "get"}));
   repl->add_option("--probes-per-s", rf.probes_per_s, "session probes per second (the sample)")
       ->check(CLI::Range(1.0, 100000.0));
+  repl->add_option(
+      "--lags-out", rf.lags_out,
+      "write every probe to this file: rate, run, seconds since the run began, lag ms");
   repl->add_option("--poll-us", rf.poll_us, "Get polling interval (µs), --probe get")
       ->check(CLI::Range(50.0, 1e6));
   repl->add_option("--batch", rf.batch,
