@@ -132,6 +132,23 @@ ReplicationRun replicate_at(const Common& c, const ReplicationFlags& f, v1::Meri
   return out;
 }
 
+// Waits until `rd` holds as many live vectors as `w` (at most 120 s), so that a run starts
+// without the backlog of the one before; says how long that took.
+void drain(const Common& c, v1::Meridian::Stub& w, v1::Meridian::Stub& rd) {
+  const auto t0 = Clock::now();
+  uint64_t want = 0, have = 0;
+  while (Clock::now() < t0 + 120s) {
+    want = live_vectors(w, c.collection);
+    have = live_vectors(rd, c.collection);
+    if (have == want) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  std::printf("# drained: the read node holds %llu of %llu live vectors after %.1f s\n",
+              (unsigned long long)have, (unsigned long long)want,
+              ms_since(t0, Clock::now()) / 1000);
+  std::fflush(stdout);
+}
+
 }  // namespace
 
 int cmd_replication(const Common& c, const ReplicationFlags& f) {
@@ -160,6 +177,7 @@ int cmd_replication(const Common& c, const ReplicationFlags& f) {
     std::printf("warm-up: %.0f s at %.0f/s, achieved %.0f acked/s, commit->visible p99 %.2f ms\n",
                 f.warmup, rate, run.achieved, run.lag.p99);
     std::fflush(stdout);
+    drain(c, *w[0], *rd[0]);
   }
   for (double rate : f.rates) {
     std::vector<double> p50s, p99s, achieved;
@@ -167,6 +185,7 @@ int cmd_replication(const Common& c, const ReplicationFlags& f) {
       const std::string load_before = loadavg();
       ReplicationRun run = replicate_at(c, f, *w[size_t(r) % 2], *rd[0], rate, first);
       first += 1'000'000;
+      const std::string load_after = loadavg();
       if (lags_out != nullptr) {
         for (auto [t, lag] : run.probes.lags) {
           std::fprintf(lags_out, "%.0f %d %.4f %.3f\n", rate, r + 1, t, lag);
@@ -181,8 +200,9 @@ int cmd_replication(const Common& c, const ReplicationFlags& f) {
           rate, r + 1, run.achieved, run.failed, run.dropped, run.lag.n, run.lag.p50, run.lag.p90,
           run.lag.p99, run.lag.max, run.lag_late.p50, run.lag_late.p99, run.probes.unseen,
           run.probes.skipped, run.probes.calls, f.probe.c_str(), run.client_cores,
-          load_before.c_str(), loadavg().c_str());
+          load_before.c_str(), load_after.c_str());
       std::fflush(stdout);
+      drain(c, *w[0], *rd[0]);
       p50s.push_back(run.lag.p50);
       p99s.push_back(run.lag.p99);
       achieved.push_back(run.achieved);
