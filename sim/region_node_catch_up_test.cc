@@ -123,11 +123,18 @@ TEST(RegionNodeDigestCheck, ChecksUnderSteadyWritesReportNoMismatch) {
   EXPECT_TRUE(w.node(1).collection(kColl)->same_state_as(*w.node(0).collection(kColl)));
 }
 
-TEST(RegionNodeDigestCheck, EqualVersionVectorsWithDifferentStateAreReportedAndRepaired) {
-  Nodes w(2, [](node::NodeOptions& o) {
-    o.digest_check_interval = 100 * kMillisecond;
-    o.anti_entropy_interval = 200 * kMillisecond;
-  });
+// Digests taken on the loop at once (the simulator's default) or, as in the real build, off it
+// and answered later (SimOffload, 3 ms): the divergence is found and repaired either way.
+class RegionNodeDigestCheckEither : public ::testing::TestWithParam<TimeNs> {};
+
+TEST_P(RegionNodeDigestCheckEither, EqualVersionVectorsWithDifferentStateAreReportedAndRepaired) {
+  Nodes w(
+      2,
+      [](node::NodeOptions& o) {
+        o.digest_check_interval = 100 * kMillisecond;
+        o.anti_entropy_interval = 200 * kMillisecond;
+      },
+      42, {}, /*digest_offload_delay=*/GetParam());
   for (int i = 0; i < 20; ++i) w.write(0, upsert("v" + std::to_string(i), float(i)));
   w.run_for(2 * kSecond);
   ASSERT_TRUE(w.node(1).collection(kColl)->same_state_as(*w.node(0).collection(kColl)));
@@ -160,6 +167,9 @@ TEST(RegionNodeDigestCheck, EqualVersionVectorsWithDifferentStateAreReportedAndR
   // The catch-up merges are joins: both sides end with the same state (ghost included).
   EXPECT_TRUE(w.node(1).collection(kColl)->same_state_as(*w.node(0).collection(kColl)));
 }
+
+INSTANTIATE_TEST_SUITE_P(OnOrOffTheLoop, RegionNodeDigestCheckEither,
+                         ::testing::Values(TimeNs(-1), 3 * kMillisecond));
 
 }  // namespace
 }  // namespace meridian::sim::node_test

@@ -30,6 +30,7 @@
 #include "sim/sim_files.h"
 #include "sim/sim_log.h"
 #include "sim/sim_mirror.h"
+#include "sim/sim_offload.h"
 
 namespace meridian::sim::node_test {
 
@@ -144,6 +145,7 @@ struct Region {
   TestPeers peers;
   Recorder observer;
   std::unique_ptr<ProcessTimers> timers;  // the node process's: killed on crash
+  std::unique_ptr<SimOffload> offload;    // with Nodes::digest_offload_delay
   std::unique_ptr<node::RegionNode> node;
 };
 
@@ -207,9 +209,14 @@ inline std::vector<Mutation> decoded(const SimLogCluster& log, const std::string
 
 class Nodes {
  public:
+  // digest_offload_delay >= 0: the nodes take shard digests through a SimOffload that answers
+  // that long after, as the real build does on a thread of its own; else on the loop at once.
   explicit Nodes(size_t n, const std::function<void(node::NodeOptions&)>& tweak = {},
-                 uint64_t seed = 42, const SimLogSpec& log_spec = {})
-      : tweak_(tweak), network_(scheduler, Rng::derive(seed, "network")) {
+                 uint64_t seed = 42, const SimLogSpec& log_spec = {},
+                 TimeNs digest_offload_delay = -1)
+      : tweak_(tweak),
+        digest_offload_delay_(digest_offload_delay),
+        network_(scheduler, Rng::derive(seed, "network")) {
     const std::vector<std::string>& names = names_;
     for (size_t r = 0; r < n; ++r) {
       network_.add_region(names[r], LinkSpec{kOneWay, 0, 0.0, 0});
@@ -306,8 +313,12 @@ class Nodes {
     if (tweak_) tweak_(o);
     Region& region = *regions_[r];
     region.timers = std::make_unique<ProcessTimers>(scheduler);
-    node::NodeEnv env{region.clock, *region.timers, region.rng,
-                      region.log,   region.peers,   &region.files};
+    region.offload.reset();
+    if (digest_offload_delay_ >= 0) {
+      region.offload = std::make_unique<SimOffload>(*region.timers, digest_offload_delay_);
+    }
+    node::NodeEnv env{region.clock, *region.timers, region.rng,          region.log,
+                      region.peers, &region.files,  region.offload.get()};
     region.node = std::make_unique<node::RegionNode>(std::move(o), env);
     region.node->set_observer(&region.observer);
     EXPECT_TRUE(region.node->start().is_ok());
@@ -315,6 +326,7 @@ class Nodes {
 
   const std::vector<std::string> names_ = {"a", "b", "c"};
   std::function<void(node::NodeOptions&)> tweak_;
+  TimeNs digest_offload_delay_ = -1;  // see the constructor
   Network network_;
   std::vector<std::unique_ptr<Region>> regions_;
   std::map<std::string, std::unique_ptr<SimMirror>> mirrors_;

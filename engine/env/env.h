@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -146,6 +147,21 @@ class Files {
   // Deletes a file if it exists: at once or in order with the writes already issued (so a file
   // written again later keeps its new contents), not necessarily durable before the next write.
   virtual void remove(const std::string& name) = 0;
+};
+
+// Runs CPU-heavy, self-contained work (a digest of a shard's copy) away from the engine's
+// loop, so that requests and replication go on meanwhile. The real environment runs `work` on a
+// worker thread; an environment without one (the simulator, which models no CPU time here) runs
+// it on the loop. `work` must only read what it owns (captured copies: vector_entry.h says why
+// a copy of a replica may be read on another thread). `done` runs once, on the engine's thread,
+// never synchronously, with work's result, or with nothing if the work was dropped (the
+// environment is shutting down, or too much work is queued).
+class Offload {
+ public:
+  using Work = std::function<std::string()>;
+  using Done = std::function<void(std::optional<std::string> result)>;
+  virtual ~Offload() = default;
+  virtual void run(Work work, Done done) = 0;
 };
 
 }  // namespace meridian::env

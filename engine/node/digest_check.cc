@@ -18,9 +18,8 @@ namespace meridian::node {
 
 namespace {
 
-// The digest of `replica` as if collected at `g` (on a copy when that would change it).
-// REQUIRES: replica.collected_below() <= g.
-std::string digest_at(const ShardReplica& replica, uint64_t g) {
+// The hex digest root of `replica` as if collected at `g`.
+std::string digest_root_at(const ShardReplica& replica, uint64_t g) {
   if (g <= replica.collected_below()) return to_hex(digest_shard(replica).root);
   ShardReplica copy = replica;
   copy.collect_garbage(g);
@@ -28,6 +27,22 @@ std::string digest_at(const ShardReplica& replica, uint64_t g) {
 }
 
 }  // namespace
+
+void RegionNode::digest_at(const ShardReplica& replica, uint64_t g,
+                           std::function<void(std::string root)> done) {
+  if (env_.offload == nullptr) {
+    done(digest_root_at(replica, g));
+    return;
+  }
+  // A copy whose entries are shared with the replica (vector_entry.h): a pointer per id on the
+  // loop, against a pass that encodes and hashes every entry, which happens off it.
+  auto copy = std::make_shared<ShardReplica>(replica);
+  if (g > copy->collected_below()) copy->collect_garbage(g);
+  env_.offload->run([copy] { return to_hex(digest_shard(*copy).root); },
+                    [done = std::move(done)](std::optional<std::string> root) {
+                      done(root.value_or(""));  // dropped (shutting down): no digest
+                    });
+}
 
 void RegionNode::check_next_digest() {
   env_.timers.after(options_.digest_check_interval, [this] { check_next_digest(); });
@@ -68,9 +83,18 @@ void RegionNode::compare_digest(const std::string& collection, uint32_t shard,
   // mean we applied the same mutations, so we are complete below it too and can do the same.
   // If we have meanwhile collected beyond it, our state cannot be brought back: next round.
   if (replica.collected_below() > response.stable_frontier) return;
+  digest_at(replica, response.stable_frontier,
+            [this, collection, shard, &peer, theirs = response.digest_root](std::string ours) {
+              on_digests(collection, shard, peer, ours, theirs);
+            });
+}
+
+void RegionNode::on_digests(const std::string& collection, uint32_t shard, const RegionInfo& peer,
+                            const std::string& ours, const std::string& theirs) {
+  if (ours.empty()) return;  // not taken (the environment dropped the work)
   ++counters_.digest_checks;
   COVER("digest_compared");
-  if (digest_at(replica, response.stable_frontier) == response.digest_root) return;
+  if (ours == theirs) return;
   COVER("digest_mismatch");
   ++counters_.digest_mismatches;
   report_durability_problem(collection + " shard " + std::to_string(shard) +
@@ -79,17 +103,18 @@ void RegionNode::compare_digest(const std::string& collection, uint32_t shard,
   if (catching_up_.count({collection, shard}) == 0) start_catch_up(collection, shard, peer.id);
 }
 
-ShardDigestResponse RegionNode::serve_shard_digest(const ShardDigestRequest& request) {
-  ShardDigestResponse response;
+RegionNode::DigestToServe RegionNode::prepare_shard_digest(const ShardDigestRequest& request) {
+  DigestToServe out;
+  ShardDigestResponse& response = out.response;
   response.served_by = options_.self.name;
   const CollectionState* state = find(request.collection);
   if (state == nullptr) {
     response.status = Status::not_found("no collection '" + request.collection + "'");
-    return response;
+    return out;
   }
   if (request.shard >= state->collection->config().num_shards) {
     response.status = Status::invalid_argument("no shard " + std::to_string(request.shard));
-    return response;
+    return out;
   }
   const ShardReplica& replica = state->collection->shard(request.shard);
   encode_version_vector(replica.version_vector(), &response.version_vector);
@@ -97,19 +122,41 @@ ShardDigestResponse RegionNode::serve_shard_digest(const ShardDigestRequest& req
     Result<VersionVector> theirs = decode_version_vector(request.version_vector);
     if (!theirs.is_ok()) {
       response.status = Status::invalid_argument("version_vector: " + theirs.status().message());
-      return response;
+      return out;
     }
     if (!(*theirs == replica.version_vector())) {
       COVER("digest_skipped_vectors_differ");
-      return response;  // one side is behind: a digest would be thrown away
+      return out;  // one side is behind: a digest would be thrown away
     }
   }
   // The larger frontier: whichever side is behind the other's version vector makes the
   // comparison moot anyway, and with equal vectors both are complete below either frontier.
   response.stable_frontier =
       std::max(request.stable_frontier, shard_stable_frontier(request.collection, request.shard));
-  response.digest_root = digest_at(replica, response.stable_frontier);
-  return response;
+  out.replica = &replica;
+  return out;
+}
+
+ShardDigestResponse RegionNode::serve_shard_digest(const ShardDigestRequest& request) {
+  DigestToServe d = prepare_shard_digest(request);
+  if (d.replica != nullptr) {
+    d.response.digest_root = digest_root_at(*d.replica, d.response.stable_frontier);
+  }
+  return std::move(d.response);
+}
+
+void RegionNode::serve_shard_digest(const ShardDigestRequest& request,
+                                    std::function<void(ShardDigestResponse)> done) {
+  DigestToServe d = prepare_shard_digest(request);
+  if (d.replica == nullptr) {
+    done(std::move(d.response));
+    return;
+  }
+  digest_at(*d.replica, d.response.stable_frontier,
+            [response = std::move(d.response), done = std::move(done)](std::string root) mutable {
+              response.digest_root = std::move(root);  // empty if not taken: nothing to compare
+              done(std::move(response));
+            });
 }
 
 }  // namespace meridian::node

@@ -49,6 +49,8 @@ struct NodeEnv {
   // The node's own files (segment snapshots and checkpoint manifests). Null: no local
   // durability; a restarted node then replays every log from offset 0.
   env::Files* files = nullptr;
+  // Where shard digests are computed. Null: on the loop, at once (the simulator).
+  env::Offload* offload = nullptr;
 };
 
 }  // namespace meridian::node

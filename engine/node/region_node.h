@@ -229,8 +229,12 @@ class RegionNode {
   // Serves a lagging peer's delta catch-up request for one shard (the environment calls this
   // when the request arrives). Errors: unknown collection or shard, a malformed signature.
   ShardDeltaResponse serve_shard_delta(const ShardDeltaRequest& request);
-  // Serves a peer's digest comparison for one shard.
+  // Serves a peer's digest comparison for one shard, at once on the calling (engine) thread.
   ShardDigestResponse serve_shard_digest(const ShardDigestRequest& request);
+  // The same, with the digest (if one is taken) computed through env.offload when the
+  // environment has one: `done` runs on the engine's thread, maybe later, maybe at once.
+  void serve_shard_digest(const ShardDigestRequest& request,
+                          std::function<void(ShardDigestResponse)> done);
 
   // Shards that have been behind an origin's heartbeat claims for at least lag_alert_after.
   struct LagAlert {
@@ -292,6 +296,20 @@ class RegionNode {
   void check_next_digest();
   void compare_digest(const std::string& collection, uint32_t shard, const RegionInfo& peer,
                       const ShardDigestResponse& response);
+  void on_digests(const std::string& collection, uint32_t shard, const RegionInfo& peer,
+                  const std::string& ours, const std::string& theirs);
+  // `done` gets the hex digest root of `replica` as if collected at `g` (empty if the
+  // environment dropped the work): at once without env.offload, else from its thread, through
+  // a copy taken now (the replica goes on changing).
+  void digest_at(const ShardReplica& replica, uint64_t g,
+                 std::function<void(std::string root)> done);
+  // A digest request's answer, complete unless `replica` is set: then its digest at
+  // response.stable_frontier is still to be taken.
+  struct DigestToServe {
+    ShardDigestResponse response;
+    const ShardReplica* replica = nullptr;
+  };
+  DigestToServe prepare_shard_digest(const ShardDigestRequest& request);
   void start_catch_up(const std::string& collection, uint32_t shard, RegionId behind_origin);
   // True if the peer's snapshot was verified and merged in.
   bool install_shard_delta(const std::string& collection, uint32_t shard, const std::string& basis,

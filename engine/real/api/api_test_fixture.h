@@ -22,6 +22,7 @@
 #include "engine/real/api/tls.h"
 #include "engine/real/event_loop.h"
 #include "engine/real/memory_log.h"
+#include "engine/real/thread_offload.h"
 
 namespace meridian::real::api::testing {
 
@@ -78,8 +79,9 @@ class ApiTest : public ::testing::Test {
     docs.num_shards = 4;
     options.collections = {docs};
     adjust(options);
+    offload_ = std::make_unique<ThreadOffload>(*loop_);
     node_ = std::make_unique<node::RegionNode>(
-        options, node::NodeEnv{*loop_, *loop_, *loop_, *log_, *peers_});
+        options, node::NodeEnv{*loop_, *loop_, *loop_, *log_, *peers_, nullptr, offload_.get()});
     ASSERT_TRUE(node_->start().is_ok());
     service_ = std::make_unique<NodeService>(*loop_, *node_);
     loop_thread_ = std::thread([this] { loop_->run(); });
@@ -100,10 +102,12 @@ class ApiTest : public ::testing::Test {
       loop_->stop();
       loop_thread_.join();
     }
+    if (offload_) offload_->stop();  // before the loop it posts to goes away
     http_.reset();
     grpc_.reset();
     service_.reset();
     node_.reset();
+    offload_.reset();
     peers_.reset();
     log_.reset();
     loop_.reset();
@@ -120,6 +124,7 @@ class ApiTest : public ::testing::Test {
   std::unique_ptr<EventLoop> loop_;
   std::unique_ptr<MemoryLog> log_;
   std::unique_ptr<GrpcPeers> peers_;
+  std::unique_ptr<ThreadOffload> offload_;  // shard digests off the loop, as in meridian-node
   std::unique_ptr<node::RegionNode> node_;
   std::unique_ptr<NodeService> service_;
   std::thread loop_thread_;

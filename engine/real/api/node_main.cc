@@ -31,6 +31,7 @@
 #include "engine/real/memory_log.h"
 #include "engine/real/openmp_threads.h"
 #include "engine/real/posix_files.h"
+#include "engine/real/thread_offload.h"
 #ifdef MERIDIAN_HAVE_KAFKA
 #include "engine/real/kafka/kafka_admin.h"
 #include "engine/real/kafka/kafka_log.h"
@@ -130,7 +131,11 @@ int run(const NodeConfig& config, const TlsPem& pem) {
     if (!opened.is_ok()) return fail(1, "data_dir: " + opened.status().message());
     files = std::move(opened).value();
   }
-  node::RegionNode node(config.node, node::NodeEnv{loop, loop, loop, **log, peers, files.get()});
+  // Shard digests (anti-entropy) are taken on this thread, off the loop. Declared before the
+  // node: it is stopped (and joined) after the node is gone and the loop no longer runs.
+  ThreadOffload offload(loop);
+  node::RegionNode node(config.node,
+                        node::NodeEnv{loop, loop, loop, **log, peers, files.get(), &offload});
   StderrObserver observer;
   node.set_observer(&observer);
   if (Status s = node.start(); !s.is_ok()) return fail(2, "config: " + s.to_string());

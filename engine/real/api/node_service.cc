@@ -128,7 +128,9 @@ void NodeService::shard_digest(node::ShardDigestRequest request,
   auto shared_done =
       std::make_shared<std::function<void(node::ShardDigestResponse)>>(std::move(done));
   const bool posted = hop([this, request = std::move(request), shared_done] {
-    (*shared_done)(node_.serve_shard_digest(request));
+    node_.serve_shard_digest(request, [shared_done](node::ShardDigestResponse response) {
+      (*shared_done)(std::move(response));
+    });
   });
   if (!posted) {
     node::ShardDigestResponse failed;
