@@ -106,10 +106,11 @@ struct NodeOptions {
   // Every digest_check_interval the node compares one shard (round robin) with one peer (round
   // robin): version vectors and digests. Equal vectors with different digests are a divergence:
   // reported (NodeObserver::on_durability_problem, counters) and repaired by a delta catch-up
-  // from that peer. 0 = never. A digest is one pass over the shard on the event loop of each
-  // side (when the vectors are equal: digest_check.cc), which holds every write and search on
-  // that node meanwhile (150-330 ms under load at 25 k vectors a shard, docs/benchmarks.md), so
-  // the default is rare: with 16 shards and one peer, each shard is compared every 8 minutes.
+  // from that peer. 0 = never. A digest is one pass over the shard on each side (when the
+  // vectors are equal: digest_check.cc): off the loop where the environment has an env.offload
+  // (on the loop it held every write and search for 150-330 ms at 25 k vectors a shard), but
+  // still CPU on the same cores, so the default is rare: with 16 shards and one peer, each shard
+  // is compared every 8 minutes (docs/benchmarks.md, section 3).
   env::TimeNs digest_check_interval = 30 * env::kSecond;
   // A shard whose segment was rejected at start (checksum, torn, wrong shard) is replayed from
   // what the logs still hold and, at once, recovered from a peer by delta catch-up: the logs
