@@ -114,9 +114,10 @@ struct ShardDeltaResponse {
 // agreed frontier: the requester says below which HLC timestamp its shard is complete, the peer
 // digests a copy collected at the larger of that and its own, and says which one it used.
 //
-// A digest is a full pass over the shard on the peer's event loop (tens of milliseconds for a
-// shard of 40 k vectors, a stall for every write and read behind it), and it is only worth
-// anything when both version vectors are equal. So the requester sends its version vector and
+// A digest is a full pass over the shard (tens of milliseconds of CPU for a shard of 40 k
+// vectors; off the loop where the environment has an env::Offload, a stall for every write and
+// read behind it where it has not), and it is only worth anything when both version vectors
+// are equal. So the requester sends its version vector and
 // the peer digests only when its own equals it; otherwise it answers with its version vector
 // alone (no digest_root), which tells the requester that one side is behind.
 struct ShardDigestRequest {
