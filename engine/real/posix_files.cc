@@ -1,9 +1,7 @@
 #include "engine/real/posix_files.h"
 
 #include <fcntl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,6 +10,8 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include "engine/real/thread_priority.h"
 
 namespace meridian::real {
 
@@ -92,12 +92,7 @@ void PosixFiles::enqueue(Write w) {
 }
 
 void PosixFiles::run() {
-  // Linux keeps a nice value per thread: this lowers only the I/O thread. Best effort (a
-  // failure leaves it at the process's priority, which is only slower for queries).
-  const int tid = int(::syscall(SYS_gettid));
-  errno = 0;
-  const int nice_now = ::getpriority(PRIO_PROCESS, id_t(tid));
-  if (errno == 0) (void)::setpriority(PRIO_PROCESS, id_t(tid), std::min(nice_now + 10, 19));
+  lower_this_threads_priority();
   for (;;) {
     Write w;
     {
