@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <map>
 #include <string>
 #include <thread>
 #include <utility>
@@ -28,6 +29,7 @@ struct ReplicationRun {
   Percentiles lag, lag_late;
   ProbeResults probes;
   double client_cores = 0;  // CPU of this process (writer and prober) per second of the run
+  double began_unix_s = 0;  // wall clock at the run's start, to line probes up with other logs
 };
 
 std::unique_ptr<Prober> make_prober(const Common& c, const ReplicationFlags& f,
@@ -36,6 +38,20 @@ std::unique_ptr<Prober> make_prober(const Common& c, const ReplicationFlags& f,
   const double calls_per_s = rate / double(std::max<size_t>(1, f.batch));
   return make_session_search_prober(rd, c.collection,
                                     uint64_t(std::max(1.0, calls_per_s / f.probes_per_s)));
+}
+
+// A session token covering every write an UpsertBatch acknowledged.
+v1::SessionToken token_of_all(const v1::UpsertBatchResponse& r) {
+  std::map<uint32_t, uint64_t> highest;  // shard -> sequence
+  for (const v1::UpsertBatchResponse::Ack& ack : r.acks()) {
+    uint64_t& sequence = highest[ack.shard()];
+    sequence = std::max(sequence, ack.sequence());
+  }
+  v1::SessionToken token;
+  for (const auto& [shard, sequence] : highest) {
+    token.MergeFrom(token_of(r.origin(), shard, sequence));
+  }
+  return token;
 }
 
 ReplicationRun replicate_at(const Common& c, const ReplicationFlags& f, v1::Meridian::Stub& w,
@@ -47,6 +63,8 @@ ReplicationRun replicate_at(const Common& c, const ReplicationFlags& f, v1::Meri
   Window window(4000);
   std::unique_ptr<Prober> prober = make_prober(c, f, rd, rate);
   const auto t0 = Clock::now();
+  out.began_unix_s =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   const double cpu0 = client_cpu_s();
   const size_t total = size_t(rate * f.duration);
   auto on_answer = [&](const grpc::Status& s, AckedWrite& write, size_t writes) {
@@ -105,7 +123,9 @@ ReplicationRun replicate_at(const Common& c, const ReplicationFlags& f, v1::Meri
                              if (s.ok() && size_t(r.acks_size()) == writes) {
                                const v1::UpsertBatchResponse::Ack& ack = r.acks(r.acks_size() - 1);
                                probed.timestamp = ack.timestamp();
-                               probed.session = token_of(r.origin(), ack.shard(), ack.sequence());
+                               // A session probe waits for every write of the call: the
+                               // slowest of them sets the lag.
+                               probed.session = token_of_all(r);
                              } else if (s.ok()) {
                                s = grpc::Status(grpc::StatusCode::INTERNAL,
                                                 "UpsertBatch: one ack per item expected");
@@ -188,7 +208,8 @@ int cmd_replication(const Common& c, const ReplicationFlags& f) {
       const std::string load_after = loadavg();
       if (lags_out != nullptr) {
         for (auto [t, lag] : run.probes.lags) {
-          std::fprintf(lags_out, "%.0f %d %.4f %.3f\n", rate, r + 1, t, lag);
+          std::fprintf(lags_out, "%.0f %d %.4f %.3f %.4f\n", rate, r + 1, t, lag,
+                       run.began_unix_s + t);
         }
         std::fflush(lags_out);
       }

@@ -95,7 +95,8 @@ struct ReplicationFlags {
   std::string probe = "session";  // replication_probes.h
   double probes_per_s = 20;  // probe "session": the sample's rate (one call in rate/batch/this)
   double poll_us = 500;      // probe "get"
-  std::string lags_out;      // if set: every probe as "rate run seconds_since_start lag_ms"
+  std::string lags_out;      // if set: every probe as "rate run seconds_since_start lag_ms
+                             // unix_seconds" (the ack's wall-clock time, for GC and other logs)
   double warmup = 0;         // seconds of unrecorded writes at the highest rate first
   size_t batch = 1;          // writes per call: 1 = Upsert, more = UpsertBatch of consecutive ids
 };

@@ -12,7 +12,8 @@
 //     SESSION and no_forward. The node parks the search until its replica covers the token (the
 //     apply wakes it) or engine.session_wait_ms runs out (the prober then asks again), so a
 //     probe costs one call and the sample does not depend on the lags it finds:
-//     commit -> searchable.
+//     commit -> searchable. With --batch (UpsertBatch) the token covers every write of the
+//     sampled call, so the call's slowest write sets the lag.
 //   GetPoller: one write at a time, the newest acknowledged, polled with Get every poll_us until
 //     Get returns that very write (its HLC timestamp). Cheap to reason about but biased: while one
 //     write is stuck, the poller is busy with it and samples no other, so stalls are
@@ -39,7 +40,8 @@ struct AckedWrite {
   uint64_t call = 0;                 // index of the write call in its run (0, 1, ...)
   std::string id;                    // the vector id
   uint64_t timestamp = 0;            // its HLC timestamp: a Get must return this very write
-  v1::SessionToken session;          // just this write: a session search must cover it
+  v1::SessionToken session;          // a session search must cover it: this write (and, for
+                                     // UpsertBatch, every other write of its call)
   const float* embedding = nullptr;  // the write's vector: the session search's query
   uint32_t dim = 0;
   Clock::time_point acked_at;  // when the acknowledgement arrived
