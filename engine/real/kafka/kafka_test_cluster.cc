@@ -9,7 +9,12 @@
 #include <cassert>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
+#include <mutex>
+#include <random>
+#include <set>
+#include <utility>
 
 namespace meridian::real::testing {
 
@@ -68,31 +73,90 @@ Status run_kafka_script(const std::vector<std::string>& args, std::string* out) 
   return Status::ok();
 }
 
+namespace {
+
+// True if a listening socket could bind 127.0.0.1:port right now.
+bool can_bind(uint16_t port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(port);
+  const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+  close(fd);
+  return ok;
+}
+
+// The kernel's ephemeral range, from which outgoing connections take their local ports.
+std::pair<int, int> ephemeral_ports() {
+  int low = 32768, high = 60999;  // Linux's default
+  if (std::FILE* f = std::fopen("/proc/sys/net/ipv4/ip_local_port_range", "r")) {
+    if (std::fscanf(f, "%d %d", &low, &high) != 2) low = 32768, high = 60999;
+    std::fclose(f);
+  }
+  return {low, high};
+}
+
+}  // namespace
+
 uint16_t free_port() {
+  // Outside the ephemeral range: a port inside it that is free now can be taken by any
+  // process's outgoing connection (three brokers starting at once connect to their
+  // controllers) before the server binds it, and a broker then fails to start. Never the same
+  // port twice in one process, so concurrent callers (brokers started in parallel) differ.
+  static std::mutex mu;
+  static std::set<uint16_t> handed_out;
+  static std::minstd_rand rng(uint32_t(getpid()) * 2654435761u ^ uint32_t(time(nullptr)));
+  std::lock_guard lock(mu);
+  const auto [low, high] = ephemeral_ports();
+  const int first = low > 12000 ? 10000 : high + 1;
+  const int last = low > 12000 ? low - 1 : 65535;
+  if (last > first) {
+    for (int attempt = 0; attempt < 1000; ++attempt) {
+      const auto port = uint16_t(first + int(rng() % uint32_t(last - first + 1)));
+      if (!handed_out.count(port) && can_bind(port)) {
+        handed_out.insert(port);
+        return port;
+      }
+    }
+  }
+  // No free port outside the range (unexpected): let the kernel pick one inside it.
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   assert(fd >= 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
   socklen_t length = sizeof address;
   const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
                   getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
   close(fd);
   assert(ok);
   (void)ok;
+  handed_out.insert(ntohs(address.sin_port));
   return ntohs(address.sin_port);
 }
 
 Result<std::unique_ptr<TestBroker>> TestBroker::start(const std::string& name) {
   Result<std::string> dir = make_temp_dir("meridian-kafka-" + name + "-");
   if (!dir.is_ok()) return dir.status();
-  uint16_t port = free_port(), controller_port = free_port();
-  while (controller_port == port) controller_port = free_port();
-  std::unique_ptr<TestBroker> broker(new TestBroker(name, dir.value(), port, controller_port));
-  Status status = broker->restart();
-  if (!status.is_ok()) return status;
-  return broker;
+  // A port can still be taken between free_port() and the broker's bind (by another test's
+  // server, say): then the broker exits at start-up, and a fresh directory and fresh ports are
+  // tried, three times in all.
+  Status status;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    if (attempt > 0) {
+      dir = make_temp_dir("meridian-kafka-" + name + "-");
+      if (!dir.is_ok()) return dir.status();
+    }
+    const uint16_t port = free_port(), controller_port = free_port();
+    std::unique_ptr<TestBroker> broker(new TestBroker(name, dir.value(), port, controller_port));
+    status = broker->restart();
+    if (status.is_ok()) return broker;
+    std::fprintf(stderr, "[kafka_test_cluster] broker %s did not start (attempt %d): %s\n",
+                 name.c_str(), attempt + 1, status.to_string().c_str());
+  }
+  return status;
 }
 
 Status TestBroker::restart() {

@@ -21,7 +21,9 @@ namespace meridian::real::testing {
 // stderr to ours. kUnavailable with the exit status if it fails.
 Status run_kafka_script(const std::vector<std::string>& args, std::string* out = nullptr);
 
-// A TCP port on 127.0.0.1 that nothing listens on right now.
+// A TCP port on 127.0.0.1 that nothing listens on right now: outside the kernel's ephemeral
+// range (where any outgoing connection may take it before the server binds it) when it can be,
+// and never the same twice in one process.
 uint16_t free_port();
 
 class TestBroker {
