@@ -75,17 +75,20 @@ Status run_kafka_script(const std::vector<std::string>& args, std::string* out) 
 
 namespace {
 
-// True if a listening socket could bind 127.0.0.1:port right now.
-bool can_bind(uint16_t port) {
+// Binds a socket to 127.0.0.1:port (0: the kernel picks) and closes it: the port it got, or 0
+// if the bind failed.
+uint16_t try_bind(uint16_t port) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return false;
+  if (fd < 0) return 0;
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   address.sin_port = htons(port);
-  const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+  socklen_t length = sizeof address;
+  const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+                  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
   close(fd);
-  return ok;
+  return ok ? ntohs(address.sin_port) : 0;
 }
 
 // The kernel's ephemeral range, from which outgoing connections take their local ports.
@@ -115,26 +118,17 @@ uint16_t free_port() {
   if (last > first) {
     for (int attempt = 0; attempt < 1000; ++attempt) {
       const auto port = uint16_t(first + int(rng() % uint32_t(last - first + 1)));
-      if (!handed_out.count(port) && can_bind(port)) {
+      if (!handed_out.count(port) && try_bind(port) == port) {
         handed_out.insert(port);
         return port;
       }
     }
   }
   // No free port outside the range (unexpected): let the kernel pick one inside it.
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  assert(fd >= 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-                  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
-  close(fd);
-  assert(ok);
-  (void)ok;
-  handed_out.insert(ntohs(address.sin_port));
-  return ntohs(address.sin_port);
+  const uint16_t port = try_bind(0);
+  assert(port != 0);
+  handed_out.insert(port);
+  return port;
 }
 
 Result<std::unique_ptr<TestBroker>> TestBroker::start(const std::string& name) {
