@@ -1,6 +1,7 @@
 #include "engine/real/posix_files.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,6 +29,8 @@ bool valid_name(const std::string& name) {
   });
 }
 
+constexpr char kLockFileName[] = "LOCK";
+
 bool is_temporary(const std::string& name) {
   return name.size() > 4 && name.compare(name.size() - 4, 4, ".tmp") == 0;
 }
@@ -40,6 +43,35 @@ Status fsync_path(const std::string& path, int flags) {
   return rc == 0 ? Status::ok() : io_error("fsync", path);
 }
 
+// Locks `dir`/LOCK exclusively without waiting and writes this process's pid into it. Returns
+// the locked descriptor; its owner closes it to unlock.
+Result<int> lock_directory(const std::string& dir) {
+  const std::string path = dir + "/" + kLockFileName;
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return io_error("open", path);
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int lock_errno = errno;
+    char owner[32] = {};
+    const ssize_t n = ::pread(fd, owner, sizeof owner - 1, 0);
+    ::close(fd);
+    if (lock_errno != EWOULDBLOCK) {
+      errno = lock_errno;
+      return io_error("lock", path);
+    }
+    std::string pid = n > 0 ? std::string(owner, size_t(n)) : std::string("?");
+    while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+    return Status::unavailable("data directory " + dir + " is in use by another node (pid " + pid +
+                               " holds " + path + ")");
+  }
+  const std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) != ssize_t(pid.size())) {
+    Status status = io_error("write", path);
+    ::close(fd);
+    return status;
+  }
+  return fd;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<PosixFiles>> PosixFiles::open(EventLoop& loop, const std::string& dir) {
@@ -49,15 +81,18 @@ Result<std::unique_ptr<PosixFiles>> PosixFiles::open(EventLoop& loop, const std:
     return Status::invalid_argument("data directory " + dir + " is not usable: " +
                                     (ec ? ec.message() : std::string("not a directory")));
   }
+  // Locked first: the temporary files below are only leftovers if no other node owns them.
+  Result<int> lock_fd = lock_directory(dir);
+  if (!lock_fd.is_ok()) return lock_fd.status();
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
     const std::string name = entry.path().filename().string();
     if (is_temporary(name)) std::filesystem::remove(entry.path(), ec);  // a crash's leftovers
   }
-  return std::unique_ptr<PosixFiles>(new PosixFiles(loop, dir));
+  return std::unique_ptr<PosixFiles>(new PosixFiles(loop, dir, lock_fd.value()));
 }
 
-PosixFiles::PosixFiles(EventLoop& loop, std::string dir)
-    : loop_(loop), dir_(std::move(dir)), io_([this] { run(); }) {}
+PosixFiles::PosixFiles(EventLoop& loop, std::string dir, int lock_fd)
+    : loop_(loop), dir_(std::move(dir)), lock_fd_(lock_fd), io_([this] { run(); }) {}
 
 PosixFiles::~PosixFiles() {
   {
@@ -66,6 +101,7 @@ PosixFiles::~PosixFiles() {
   }
   wake_.notify_all();
   io_.join();
+  ::close(lock_fd_);  // last: nothing of this process writes to the directory any more
 }
 
 void PosixFiles::write_atomically(const std::string& name, std::string contents, WriteDone done) {
@@ -158,7 +194,9 @@ std::vector<std::string> PosixFiles::list() const {
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
     const std::string name = entry.path().filename().string();
-    if (entry.is_regular_file() && !is_temporary(name)) names.push_back(name);
+    if (entry.is_regular_file() && !is_temporary(name) && name != kLockFileName) {
+      names.push_back(name);
+    }
   }
   std::sort(names.begin(), names.end());
   return names;

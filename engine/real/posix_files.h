@@ -10,6 +10,12 @@
 // checkpoint work yields to the event loop and to searches when cores are scarce.
 // Reads and lists are synchronous (recovery at start-up, and a directory listing). Leftover
 // "*.tmp" files from a crash are not listed and are deleted when the directory is opened.
+//
+// One process per directory: open() takes an exclusive lock on "<dir>/LOCK" (flock, as LevelDB
+// does) and holds it until destruction; the kernel drops it when the process dies, however it
+// dies. A second node started on the same data_dir would otherwise delete the first one's
+// in-flight "*.tmp" files at open and interleave its checkpoints with the first one's. The LOCK
+// file holds the owner's pid (for the error message) and is never listed.
 #pragma once
 
 #include <condition_variable>
@@ -26,7 +32,8 @@ namespace meridian::real {
 
 class PosixFiles final : public env::Files {
  public:
-  // Creates `dir` if needed. Errors (not a directory, no permission) come back from open().
+  // Creates `dir` if needed. Errors (not a directory, no permission) come back from open();
+  // kUnavailable if another PosixFiles (in this process or another) holds the directory's lock.
   static Result<std::unique_ptr<PosixFiles>> open(EventLoop& loop, const std::string& dir);
   ~PosixFiles() override;  // finishes queued writes, then joins the I/O thread
   PosixFiles(const PosixFiles&) = delete;
@@ -41,7 +48,7 @@ class PosixFiles final : public env::Files {
   const std::string& dir() const { return dir_; }
 
  private:
-  PosixFiles(EventLoop& loop, std::string dir);
+  PosixFiles(EventLoop& loop, std::string dir, int lock_fd);
   struct Write {
     std::string name;
     std::string contents;  // unless `encode` makes them
@@ -54,6 +61,7 @@ class PosixFiles final : public env::Files {
 
   EventLoop& loop_;
   const std::string dir_;
+  const int lock_fd_;  // "<dir>/LOCK", flock()ed exclusively; closing it releases the lock
   std::mutex mu_;
   std::condition_variable wake_;
   std::deque<Write> queue_;  // guarded by mu_

@@ -109,6 +109,27 @@ TEST_F(PosixFilesTest, LeftoverTemporaryFilesAreIgnoredAndCleanedAtOpen) {
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/docs.0.3.seg.tmp"));
 }
 
+TEST_F(PosixFilesTest, OneOwnerPerDirectory) {
+  auto first = PosixFiles::open(loop_, dir_);
+  ASSERT_TRUE(first.is_ok()) << first.status().to_string();
+  // The owner's write in progress, as a second node starting on the same directory would see it.
+  std::ofstream(dir_ + "/docs.0.4.seg.tmp") << "being written";
+  auto second = PosixFiles::open(loop_, dir_);
+  ASSERT_FALSE(second.is_ok());
+  EXPECT_EQ(second.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(
+      second.status().message().find("in use by another node (pid " + std::to_string(::getpid())),
+      std::string::npos)
+      << second.status().to_string();
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/docs.0.4.seg.tmp"));  // not the refused one's
+  EXPECT_TRUE((*first)->list().empty());  // LOCK is not a file of the store
+
+  (*first).reset();  // the lock goes with its owner
+  auto third = PosixFiles::open(loop_, dir_);
+  ASSERT_TRUE(third.is_ok()) << third.status().to_string();
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/docs.0.4.seg.tmp"));  // now a leftover
+}
+
 TEST_F(PosixFilesTest, BadNamesAndBadDirectoriesAreErrors) {
   auto files = PosixFiles::open(loop_, dir_);
   ASSERT_TRUE(files.is_ok());
