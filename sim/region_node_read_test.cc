@@ -94,6 +94,56 @@ TEST(RegionNodeSession, LocalAndFlaggedWhenNeitherWaitNorOriginHelpsElseReadRepa
   EXPECT_EQ(b.counters().session_waits, 2u);
 }
 
+// A read's token names writes of two regions; the read is filed under the first one b lacks,
+// filed again under the second when the first arrives, and answered when that one arrives too.
+// Reads that become covered by the same record are answered in the order they arrived.
+TEST(RegionNodeSession, ATokenOfTwoRegionsIsAnsweredWhenTheLastOfItsWritesArrives) {
+  Nodes w(3, [](node::NodeOptions& o) { o.session_wait = 10 * kSecond; });
+  node::RegionNode& b = w.node(1);
+  w.run_for(kSecond);
+  w.mirror("c", "b", node::wal_topic(kColl)).restart(2 * kSecond);
+  auto x = w.write(0, upsert("x", 3));
+  auto y = w.write(2, upsert("y", 3));
+  w.run_for(10 * kMillisecond);
+  ASSERT_TRUE(x->done && x->r.status.is_ok() && y->done && y->r.status.is_ok());
+  const TimeNs asked = w.scheduler.now();
+  std::vector<std::string> answered;  // by name, in the order b answered them
+  std::vector<node::SearchResponse> responses;
+  auto ask = [&](const std::string& name, const std::vector<const node::WriteResponse*>& writes) {
+    node::SearchRequest q = query(node::Consistency::kSession, 3);
+    for (const node::WriteResponse* write : writes) q.session.observe(*write);
+    b.search(std::move(q), [&answered, &responses, name](node::SearchResponse r) {
+      answered.push_back(name);
+      responses.push_back(std::move(r));
+    });
+  };
+  ask("both-1", {&y->r, &x->r});
+  ask("a-only", {&x->r});
+  ask("both-2", {&x->r, &y->r});
+  EXPECT_TRUE(answered.empty());
+  EXPECT_EQ(b.counters().session_waits, 3u);
+
+  w.run_for(500 * kMillisecond);  // x has crossed; y's mirror is still down
+  ASSERT_TRUE(b.collection(kColl)->get("x").has_value());
+  ASSERT_FALSE(b.collection(kColl)->get("y").has_value());
+  ASSERT_EQ(answered, std::vector<std::string>{"a-only"});
+
+  w.run_for(3 * kSecond);  // the mirror is back and y lands
+  ASSERT_TRUE(b.collection(kColl)->get("y").has_value());
+  ASSERT_EQ(answered, (std::vector<std::string>{"a-only", "both-1", "both-2"}));
+  for (const node::SearchResponse& r : responses) {
+    ASSERT_TRUE(r.status.is_ok()) << r.status.to_string();
+    EXPECT_TRUE(r.session_satisfied);
+    EXPECT_FALSE(r.forwarded);
+    EXPECT_EQ(r.served_by, "b");
+    EXPECT_TRUE(has_hit(r, "x"));
+  }
+  EXPECT_TRUE(has_hit(responses[1], "y"));
+  EXPECT_TRUE(has_hit(responses[2], "y"));
+  EXPECT_LT(w.scheduler.now() - asked, b.options().session_wait) << "woken by y, not the timer";
+  EXPECT_EQ(b.counters().searches_forwarded, 0u);
+}
+
 // Regression: a forwarded session read used to be sent as an eventual read with the token
 // dropped, and the origin's answer came back claiming read-your-writes although the origin had
 // not applied the write yet (it applies from its own log). The token now travels with the read,

@@ -163,7 +163,7 @@ bool RegionNode::install_shard_delta(const std::string& collection, uint32_t sha
   COVER("delta_catch_up_installed");
   ++counters_.catch_ups_installed;
   refresh_all_freshness();  // the merge may have covered heartbeats of any origin
-  if (!state.waiters.empty()) wake_session_waiters(state);
+  if (!state.waiters.empty()) wake_all_session_waiters(state);
   return true;
 }
 

@@ -349,7 +349,9 @@ void RegionNode::on_record(const RegionInfo& origin, const std::string& collecti
   if (!duplicate) refresh_freshness(origin.id);
   if (observer_ != nullptr)
     observer_->on_applied(collection, record.partition, scratch_, duplicate);
-  if (!duplicate && !state->waiters.empty()) wake_session_waiters(*state);
+  if (!duplicate && !state->waiters.empty()) {
+    wake_session_waiters(*state, {record.partition, origin.id, scratch_.origin_sequence});
+  }
 }
 
 std::string RegionNode::encode_heartbeat(uint64_t hlc, uint64_t stable_point) const {

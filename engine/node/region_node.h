@@ -260,6 +260,8 @@ class RegionNode {
  private:
   struct CollectionState;
   struct SessionWaiter;
+  // A session token's entry as a waiting read needs it: (shard, origin, sequence).
+  using SessionNeed = std::tuple<uint32_t, RegionId, uint64_t>;
   struct PendingCheckpoint;
 
   CollectionState* find(const std::string& name);
@@ -344,11 +346,21 @@ class RegionNode {
   SearchResponse search_locally(const CollectionState& state, const SearchRequest& request) const;
   bool covers(const CollectionState& state, const SessionToken& token,
               RegionId* missing_origin) const;
+  // The first entry of `token` (shard, origin, sequence) this region has not applied, if any.
+  std::optional<SessionNeed> first_uncovered(const CollectionState& state,
+                                             const SessionToken& token) const;
   void wait_for_session(CollectionState& state, SearchRequest request,
                         std::function<void(SearchResponse)> done);
   void forward(const RegionInfo& target, SearchRequest request,
                std::function<void(SearchResponse)> done);
-  void wake_session_waiters(CollectionState& state);
+  // After the record `applied` (shard, origin, sequence): answers the session reads it covered.
+  void wake_session_waiters(CollectionState& state, const SessionNeed& applied);
+  // After a merge, which can cover any entry (delta catch-up): looks at every waiting read.
+  void wake_all_session_waiters(CollectionState& state);
+  // Answers those of `candidates` whose token is covered now (in order of arrival) and files
+  // the others under the entry they still need.
+  void answer_or_refile(CollectionState& state,
+                        std::vector<std::shared_ptr<SessionWaiter>> candidates);
   const RegionInfo* region_by_id(RegionId id) const;
 
   NodeOptions options_;

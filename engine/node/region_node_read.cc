@@ -1,6 +1,9 @@
 // RegionNode's read path: local search, session (read-your-writes) and bounded staleness.
+#include <algorithm>
 #include <cassert>
+#include <optional>
 #include <utility>
+#include <vector>
 
 #include "engine/node/collection_state.h"
 #include "engine/node/coverage.h"
@@ -28,17 +31,23 @@ SearchResponse RegionNode::search_locally(const CollectionState& state,
   return response;
 }
 
-bool RegionNode::covers(const CollectionState& state, const SessionToken& token,
-                        RegionId* missing_origin) const {
+std::optional<RegionNode::SessionNeed> RegionNode::first_uncovered(
+    const CollectionState& state, const SessionToken& token) const {
   for (const auto& [key, sequence] : token.entries()) {
     const auto [shard, origin] = key;
     if (shard >= state.collection->config().num_shards ||
         !state.collection->shard(shard).version_vector().contains(origin, sequence)) {
-      if (missing_origin != nullptr) *missing_origin = origin;
-      return false;
+      return SessionNeed{shard, origin, sequence};
     }
   }
-  return true;
+  return std::nullopt;
+}
+
+bool RegionNode::covers(const CollectionState& state, const SessionToken& token,
+                        RegionId* missing_origin) const {
+  const std::optional<SessionNeed> need = first_uncovered(state, token);
+  if (need && missing_origin != nullptr) *missing_origin = std::get<1>(*need);
+  return !need;
 }
 
 namespace {
@@ -103,14 +112,19 @@ void RegionNode::wait_for_session(CollectionState& state, SearchRequest request,
   auto waiter = std::make_shared<SessionWaiter>();
   waiter->request = std::move(request);
   waiter->done = std::move(done);
-  state.waiters.push_back(waiter);
+  waiter->arrival = ++state.waiter_arrivals;
+  answer_or_refile(state, {waiter});  // files it (search() found its token uncovered)
+  if (!waiter->done) return;
   const std::string collection = waiter->request.collection;
   // BUGGIFY: give up on waiting at once, so read repair runs far more often in simulation.
   const env::TimeNs wait = BUGGIFY("session_wait_skipped") ? 0 : options_.session_wait;
   waiter->deadline = env_.timers.after(wait, [this, waiter, collection] {
     CollectionState* s = find(collection);
     if (s == nullptr || !waiter->done) return;
-    s->waiters.remove(waiter);
+    auto filed = s->waiters.find(waiter->need);
+    assert(filed != s->waiters.end());
+    std::erase(filed->second, waiter);
+    if (filed->second.empty()) s->waiters.erase(filed);
     waiter->deadline = 0;
     RegionId missing = options_.self.id;
     if (covers(*s, waiter->request.session, &missing)) {
@@ -133,15 +147,40 @@ void RegionNode::wait_for_session(CollectionState& state, SearchRequest request,
   });
 }
 
-void RegionNode::wake_session_waiters(CollectionState& state) {
-  for (auto it = state.waiters.begin(); it != state.waiters.end();) {
-    std::shared_ptr<SessionWaiter> waiter = *it;
-    if (!covers(state, waiter->request.session, nullptr)) {
-      ++it;
-      continue;
+void RegionNode::wake_session_waiters(CollectionState& state, const SessionNeed& applied) {
+  auto filed = state.waiters.find(applied);
+  if (filed == state.waiters.end()) return;
+  std::vector<std::shared_ptr<SessionWaiter>> candidates = std::move(filed->second);
+  state.waiters.erase(filed);
+  answer_or_refile(state, std::move(candidates));
+}
+
+void RegionNode::wake_all_session_waiters(CollectionState& state) {
+  std::vector<std::shared_ptr<SessionWaiter>> candidates;
+  for (auto& [need, filed] : state.waiters) {
+    for (auto& waiter : filed) candidates.push_back(std::move(waiter));
+  }
+  state.waiters.clear();
+  answer_or_refile(state, std::move(candidates));
+}
+
+void RegionNode::answer_or_refile(CollectionState& state,
+                                  std::vector<std::shared_ptr<SessionWaiter>> candidates) {
+  std::sort(candidates.begin(), candidates.end(),
+            [](const auto& x, const auto& y) { return x->arrival < y->arrival; });
+  std::vector<std::shared_ptr<SessionWaiter>> covered;
+  for (std::shared_ptr<SessionWaiter>& waiter : candidates) {
+    if (std::optional<SessionNeed> need = first_uncovered(state, waiter->request.session)) {
+      waiter->need = *need;
+      state.waiters[*need].push_back(std::move(waiter));
+    } else {
+      covered.push_back(std::move(waiter));
     }
-    it = state.waiters.erase(it);
+  }
+  // Answered after the filing above: an answer's callback may park new reads.
+  for (const std::shared_ptr<SessionWaiter>& waiter : covered) {
     if (waiter->deadline != 0) env_.timers.cancel(waiter->deadline);
+    waiter->deadline = 0;
     auto done = std::move(waiter->done);
     waiter->done = nullptr;
     done(search_locally(state, waiter->request));
