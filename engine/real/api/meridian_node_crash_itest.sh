@@ -4,6 +4,7 @@
 #   1. with data_dir and fast checkpoints, clients write concurrently over HTTP; the node is
 #      killed with SIGKILL mid-load; after a restart every acknowledged write is served (Get),
 #      the node loaded its checkpoint segments, and its sequences continue (new writes work);
+#      A second node started on the same data_dir exits 1 at once and names the owner's pid;
 #   2. a byte of a checkpoint segment is flipped while the node is down: at the next start the
 #      file is rejected with a message naming it (stderr and NodeStatus counters), never loaded,
 #      and the shard is rebuilt from the log: every acknowledged write is still served.
@@ -93,6 +94,18 @@ PY
 
 : >"$work/acked.txt"
 start_node
+# A second node on the same data_dir is refused at once, naming the owner; the first serves on.
+set +e
+"$node" --config "$work/node.yaml" >"$work/second.out" 2>"$work/second.err"
+second_status=$?
+set -e
+[[ $second_status -eq 1 ]] || fail "second node on the same data_dir: exit $second_status"
+grep -q "data_dir: data directory .* is in use by another node (pid $pid holds" "$work/second.err" ||
+  fail "second node's error: $(cat "$work/second.err")"
+load 0.5 900000 >/dev/null
+[[ -s $work/acked.txt ]] || fail "the first node stopped serving"
+[[ $(wc -l <"$work/second.err") -eq 1 ]] || fail "second node did more than refuse: $(cat "$work/second.err")"
+echo "ok: a second node on the same data_dir exits 1 at once: $(cat "$work/second.err")"
 load 2 0 >/dev/null  # checkpoints happen meanwhile
 ( load 3 100000 >"$work/load2.count" ) &
 loader=$!

@@ -122,15 +122,17 @@ int run(const NodeConfig& config, const TlsPem& pem) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   EventLoop loop;
-  Result<std::unique_ptr<env::Log>> log = open_log(loop, config);
-  if (!log.is_ok()) return fail(1, "log: " + log.status().to_string());
-  GrpcPeers peers(loop, config.peer_grpc, pem, config.tls_server_name, config.peer_timeout);
+  // The data directory first: a second node of the same region started on it by mistake is
+  // refused (PosixFiles locks it) before it touches Kafka.
   std::unique_ptr<PosixFiles> files;
   if (!config.data_dir.empty()) {
     Result<std::unique_ptr<PosixFiles>> opened = PosixFiles::open(loop, config.data_dir);
     if (!opened.is_ok()) return fail(1, "data_dir: " + opened.status().message());
     files = std::move(opened).value();
   }
+  Result<std::unique_ptr<env::Log>> log = open_log(loop, config);
+  if (!log.is_ok()) return fail(1, "log: " + log.status().to_string());
+  GrpcPeers peers(loop, config.peer_grpc, pem, config.tls_server_name, config.peer_timeout);
   // Shard digests (anti-entropy) are taken on this thread, off the loop. Declared before the
   // node: it is stopped (and joined) after the node is gone and the loop no longer runs.
   ThreadOffload offload(loop);
