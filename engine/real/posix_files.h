@@ -46,6 +46,9 @@ class PosixFiles final : public env::Files {
   void remove(const std::string& name) override;
 
   const std::string& dir() const { return dir_; }
+  // write_atomically() on the calling thread, with its error: for start-up, before the engine
+  // runs. Do not mix with asynchronous writes of the same name.
+  Status write_now(const std::string& name, const std::string& contents) const;
 
  private:
   PosixFiles(EventLoop& loop, std::string dir, int lock_fd);
@@ -57,7 +60,6 @@ class PosixFiles final : public env::Files {
   };
   void enqueue(Write w);
   void run();
-  Status write_now(const std::string& name, const std::string& contents) const;
 
   EventLoop& loop_;
   const std::string dir_;

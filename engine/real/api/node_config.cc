@@ -157,7 +157,7 @@ void read_regions(const Reader& r, const YAML::Node& root, NodeConfig* config) {
   for (size_t i = 0; i < regions.size(); ++i) {
     const std::string path = "regions[" + std::to_string(i) + "]";
     const YAML::Node n = regions[i];
-    r.map(n, path, {"name", "id", "grpc"});
+    r.map(n, path, {"name", "id", "grpc", "kafka"});
     node::RegionInfo info;
     info.name = r.str(r.required(n, path, "name"), path + ".name");
     if (!valid_name(info.name)) {
@@ -182,6 +182,14 @@ void read_regions(const Reader& r, const YAML::Node& root, NodeConfig* config) {
       if (!is_self) config->peer_grpc[info.name] = address;
     } else if (!is_self) {
       r.fail(n, path + ".grpc", "missing (the gRPC address of that region's node)");
+    }
+    if (n["kafka"].IsDefined()) {
+      if (is_self) {
+        r.fail(n["kafka"], path + ".kafka",
+               "is for other regions (read directly from their cluster); this region's own "
+               "cluster is log.bootstrap_servers");
+      }
+      config->direct_kafka[info.name] = r.str(n["kafka"], path + ".kafka");
     }
     config->node.regions.push_back(info);
   }

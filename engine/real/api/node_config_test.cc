@@ -118,6 +118,23 @@ TEST(NodeConfig, CheckpointBudget) {
             "node.yaml:10: engine.checkpoint_mib_per_s: must be an integer in 1..100000");
 }
 
+TEST(NodeConfig, OtherRegionsCanBeReadFromTheirOwnCluster) {
+  Result<NodeConfig> c = parse_node_config(
+      replaced(kGood, "{name: eu-west, id: 2, grpc: 127.0.0.1:7002}",
+               "{name: eu-west, id: 2, grpc: 127.0.0.1:7002, kafka: '127.0.0.1:9093,h:9094'}"),
+      "node.yaml");
+  ASSERT_TRUE(c.is_ok()) << c.status().to_string();
+  EXPECT_EQ(c->direct_kafka,
+            (std::map<std::string, std::string>{{"eu-west", "127.0.0.1:9093,h:9094"}}));
+  EXPECT_TRUE(parse_node_config(kGood, "node.yaml")->direct_kafka.empty());  // the mirror: default
+  EXPECT_EQ(error_of(replaced(kGood, "{name: us-east, id: 1, grpc: 127.0.0.1:7001}",
+                              "{name: us-east, id: 1, grpc: 127.0.0.1:7001, kafka: h:1}")),
+            "node.yaml:3: regions[0].kafka: is for other regions (read directly from their "
+            "cluster); this region's own cluster is log.bootstrap_servers");
+  EXPECT_EQ(error_of(replaced(kGood, "grpc: 127.0.0.1:7002}", "grpc: 127.0.0.1:7002, kafka: ''}")),
+            "node.yaml:4: regions[1].kafka: must be a non-empty string");
+}
+
 TEST(NodeConfig, ErrorsNameTheLineAndTheField) {
   EXPECT_EQ(error_of(replaced(kGood, "dimension: 8", "dimension: 0")),
             "node.yaml:9: collections[0].dimension: must be an integer in 1..4096");

@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <thread>
 
@@ -30,7 +31,9 @@
 #include "engine/real/event_loop.h"
 #include "engine/real/memory_log.h"
 #include "engine/real/openmp_threads.h"
+#include "engine/real/origin_routed_log.h"
 #include "engine/real/posix_files.h"
+#include "engine/real/replication_sources.h"
 #include "engine/real/thread_offload.h"
 #ifdef MERIDIAN_HAVE_KAFKA
 #include "engine/real/kafka/kafka_admin.h"
@@ -45,7 +48,17 @@ int fail(int code, const std::string& message) {
   return code;
 }
 
-Result<std::unique_ptr<env::Log>> open_log(EventLoop& loop, const NodeConfig& config) {
+// The logs a node reads and writes: its own cluster's, the clusters of regions it reads
+// directly (regions[i].kafka), and the router in front of them when there are any. Members are
+// destroyed in reverse order: the router before the logs it routes to.
+struct NodeLogs {
+  std::unique_ptr<env::Log> local;
+  std::map<std::string, std::unique_ptr<env::Log>> direct;  // origin region name -> its cluster
+  std::unique_ptr<OriginRoutedLog> routed;
+  env::Log& log() { return routed ? *routed : *local; }
+};
+
+Result<std::unique_ptr<env::Log>> open_local_log(EventLoop& loop, const NodeConfig& config) {
   if (config.log_kind == LogKind::kMemory) {
     return std::unique_ptr<env::Log>(
         std::make_unique<MemoryLog>(loop, MemoryLogOptions{config.memory_log_max_bytes}));
@@ -85,6 +98,36 @@ Result<std::unique_ptr<env::Log>> open_log(EventLoop& loop, const NodeConfig& co
 #else
   (void)loop;
   return Status::unsupported("log.kind: kafka, but this binary was built without Kafka");
+#endif
+}
+
+Status open_logs(EventLoop& loop, const NodeConfig& config, NodeLogs* logs) {
+  Result<std::unique_ptr<env::Log>> local = open_local_log(loop, config);
+  if (!local.is_ok()) return local.status();
+  logs->local = std::move(local).value();
+  if (config.direct_kafka.empty()) return Status::ok();
+#ifdef MERIDIAN_HAVE_KAFKA
+  std::map<std::string, env::Log*> routes;
+  for (const auto& [region, servers] : config.direct_kafka) {
+    // Read-only: this node never writes another region's topics, and never creates them (that
+    // region's node does; a subscription waits until they exist). An unreachable cluster is
+    // not an error here: its subscriptions stay silent until it is back, as with a mirror.
+    KafkaLogOptions options;
+    options.bootstrap_servers = servers;
+    options.client_id = "meridian-node-" + config.node.self.name + "-reads-" + region;
+    options.read_only = true;
+    options.properties = config.kafka_properties;
+    options.consumer_properties = config.kafka_consumer_properties;
+    Result<std::unique_ptr<KafkaLog>> log = KafkaLog::create(loop, options);
+    if (!log.is_ok())
+      return Status(log.status().code(), region + "'s cluster: " + log.status().message());
+    routes[region] = log->get();
+    logs->direct[region] = std::move(log).value();
+  }
+  logs->routed = std::make_unique<OriginRoutedLog>(*logs->local, std::move(routes));
+  return Status::ok();
+#else
+  return Status::unsupported("regions[].kafka, but this binary was built without Kafka");
 #endif
 }
 
@@ -130,14 +173,27 @@ int run(const NodeConfig& config, const TlsPem& pem) {
     if (!opened.is_ok()) return fail(1, "data_dir: " + opened.status().message());
     files = std::move(opened).value();
   }
-  Result<std::unique_ptr<env::Log>> log = open_log(loop, config);
-  if (!log.is_ok()) return fail(1, "log: " + log.status().to_string());
+  if (files != nullptr) {
+    // Positions in its checkpoints are offsets of the copy each origin was read from.
+    std::map<std::string, ReplicationSource> sources;
+    for (const node::RegionInfo& r : config.node.regions) {
+      if (r.id == config.node.self.id) continue;
+      sources[r.name] = config.direct_kafka.count(r.name) != 0 ? ReplicationSource::kDirect
+                                                               : ReplicationSource::kMirror;
+    }
+    Status s = check_replication_sources(*files, sources);
+    if (s.code() == StatusCode::kInvalidArgument) return fail(2, "config error: " + s.message());
+    if (!s.is_ok()) return fail(1, "data_dir: " + s.to_string());
+  }
+  NodeLogs logs;
+  if (Status s = open_logs(loop, config, &logs); !s.is_ok())
+    return fail(1, "log: " + s.to_string());
   GrpcPeers peers(loop, config.peer_grpc, pem, config.tls_server_name, config.peer_timeout);
   // Shard digests (anti-entropy) are taken on this thread, off the loop. Declared before the
   // node: it is stopped (and joined) after the node is gone and the loop no longer runs.
   ThreadOffload offload(loop);
   node::RegionNode node(config.node,
-                        node::NodeEnv{loop, loop, loop, **log, peers, files.get(), &offload});
+                        node::NodeEnv{loop, loop, loop, logs.log(), peers, files.get(), &offload});
   StderrObserver observer;
   node.set_observer(&observer);
   if (Status s = node.start(); !s.is_ok()) return fail(2, "config: " + s.to_string());
@@ -181,7 +237,11 @@ int run(const NodeConfig& config, const TlsPem& pem) {
             << " id=" << config.node.self.id << " grpc=" << grpc_host << ":" << *grpc_port
             << " http="
             << (config.http_listen.empty() ? "off" : http_host + ":" + std::to_string(http_port))
-            << " log=" << (config.log_kind == LogKind::kMemory ? "memory" : "kafka") << std::endl;
+            << " log=" << (config.log_kind == LogKind::kMemory ? "memory" : "kafka");
+  for (const auto& [region, servers] : config.direct_kafka) {
+    std::cout << " reads=" << region << "@" << servers;
+  }
+  std::cout << std::endl;
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);

@@ -50,9 +50,11 @@ KafkaLog::KafkaLog(EventLoop& loop, KafkaLogOptions options)
       alive_(std::make_shared<std::atomic<bool>>(true)) {}
 
 Status KafkaLog::init() {
-  Result<rd_kafka_t*> producer = new_handle(/*consumer=*/false, /*producer_settings=*/true);
-  if (!producer.is_ok()) return producer.status();
-  producer_ = producer.value();
+  if (!options_.read_only) {
+    Result<rd_kafka_t*> producer = new_handle(/*consumer=*/false, /*producer_settings=*/true);
+    if (!producer.is_ok()) return producer.status();
+    producer_ = producer.value();
+  }
   Result<rd_kafka_t*> consumer = new_handle(/*consumer=*/true, /*producer_settings=*/false);
   if (!consumer.is_ok()) return consumer.status();
   consumer_ = consumer.value();
@@ -160,6 +162,13 @@ void KafkaLog::produce(const std::string& topic, uint32_t partition, std::string
       id, Outstanding{std::move(done), producer_generation_,
                       loop_.monotonic_ns() + options_.message_timeout_ms * env::kMillisecond});
   PartitionKey key_of_partition{topic, partition};
+  if (producer_ == nullptr) {
+    completions_.push_back(
+        {id,
+         Status::unsupported("kafka: " + options_.client_id + " is a read-only log (no producer)"),
+         0});
+    return;
+  }
   if (blocked_.count(key_of_partition) != 0) {
     fail_now(id, key_of_partition, "kafka: an earlier produce to this partition failed");
     return;
@@ -207,9 +216,12 @@ void KafkaLog::on_delivery(rd_kafka_t* /*rk*/, const rd_kafka_message_t* message
 }
 
 void KafkaLog::poll_producer() {
-  rd_kafka_poll(producer_, 0);  // delivery reports → completions_
+  if (producer_ != nullptr) rd_kafka_poll(producer_, 0);  // delivery reports → completions_
   char reason[512];
-  if (rd_kafka_resp_err_t fatal = rd_kafka_fatal_error(producer_, reason, sizeof reason); fatal) {
+  if (producer_ == nullptr) {
+    // Read-only: only the refusals produce() queued.
+  } else if (rd_kafka_resp_err_t fatal = rd_kafka_fatal_error(producer_, reason, sizeof reason);
+             fatal) {
     recreate_producer(std::string("fatal error ") + rd_kafka_err2name(fatal) + ": " + reason);
   } else if (!delivery_error_.empty()) {
     recreate_producer(delivery_error_);
@@ -361,7 +373,7 @@ void KafkaLog::deliver(rd_kafka_message_t* message) {
 
 bool KafkaLog::poll_ready() const {
   if (!completions_.empty() || !outstanding_.empty()) return true;
-  if (rd_kafka_outq_len(producer_) > 0) return true;
+  if (producer_ != nullptr && rd_kafka_outq_len(producer_) > 0) return true;
   rd_kafka_queue_t* queue = rd_kafka_queue_get_consumer(consumer_);
   if (queue == nullptr) return true;  // no consumer queue to look at: poll every time
   const size_t fetched = rd_kafka_queue_length(queue);

@@ -87,6 +87,9 @@ struct KafkaLogOptions {
   int watermark_refresh_ms = 500;       // how often end_offset() values are refreshed
   int reconnect_backoff_max_ms = 1000;  // a restarted broker is found again within this
   size_t max_outstanding_produces = 100'000;
+  // No producer: for reading another region's cluster (OriginRoutedLog). produce() then fails
+  // with kUnsupported, reported like any failure (from a later poll, never synchronously).
+  bool read_only = false;
   size_t max_records_per_poll = 2'000;
   // Extra librdkafka properties for every handle (applied last, so they override the above),
   // and for the producer or the consumer only.

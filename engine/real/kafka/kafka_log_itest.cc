@@ -150,6 +150,39 @@ TEST(KafkaLog, SubscriptionFromAMiddleOffsetSeesTheRestAndTheTail) {
   for (size_t i = 0; i < offsets.size(); ++i) EXPECT_EQ(offsets[i], 20 + i);
 }
 
+// How a node reads another region's cluster directly (OriginRoutedLog): records and offsets as
+// a full log sees them, and a produce refused with a status, never sent.
+TEST(KafkaLog, AReadOnlyLogReadsAndRefusesProduces) {
+  create(*shared_broker, "readonly", 1);
+  EventLoop loop;
+  auto writer = make_log(loop, options_for(*shared_broker, "readonly-writer"));
+  KafkaLogOptions options = options_for(*shared_broker, "readonly-reader");
+  options.read_only = true;
+  auto reader = make_log(loop, options);
+  ASSERT_NE(writer, nullptr);
+  ASSERT_NE(reader, nullptr);
+  for (const Ack& ack : produce_all(loop, *writer, "readonly", 0, 0, 5)) {
+    ASSERT_TRUE(ack.status.is_ok()) << ack.status.to_string();
+  }
+  std::vector<std::string> keys;
+  reader->subscribe("readonly", 0, 2, [&](const env::LogRecord& r) { keys.push_back(r.key); });
+  ASSERT_TRUE(loop.run_until([&] { return keys.size() >= 3; }, seconds(30)));
+  EXPECT_EQ(keys, (std::vector<std::string>{"k2", "k3", "k4"}));
+  ASSERT_TRUE(loop.run_until([&] { return reader->end_offset("readonly", 0) == 5; }, seconds(10)));
+
+  const std::vector<Ack> refused = produce_all(loop, *reader, "readonly", 0, 5, 2, seconds(5));
+  for (const Ack& ack : refused) {
+    ASSERT_TRUE(ack.done);
+    EXPECT_EQ(ack.status.code(), StatusCode::kUnsupported) << ack.status.to_string();
+    EXPECT_NE(ack.status.message().find("read-only"), std::string::npos);
+  }
+  EXPECT_EQ(reader->stats().produce_failed, 2u);
+  // Nothing was appended: after two watermark refreshes the end is still 5, nothing arrived.
+  loop.run_until([] { return false; }, milliseconds(1200));
+  EXPECT_EQ(reader->end_offset("readonly", 0), 5u);
+  EXPECT_EQ(keys.size(), 3u);
+}
+
 TEST(KafkaLog, SubscriptionToATopicCreatedLaterStartsOnceItExists) {
   EventLoop loop;
   auto log = make_log(loop, options_for(*shared_broker, "late"));
