@@ -345,6 +345,9 @@ void ThreeRegions::SetUpTestSuite() {
     EXPECT_TRUE(started);
     nodes_ok = nodes_ok && started;
     if (started) report("%s", started.message());
+    // The ready line names the regions a node reads directly: c must read a that way.
+    const bool direct = std::string(started.message()).find("reads=a@") != std::string::npos;
+    EXPECT_EQ(direct, r == 2) << started.message();
     g->regions[r].stub = v1::Meridian::NewStub(g->channel(r));
   }
   const double nodes_s = seconds_since(nodes_start);

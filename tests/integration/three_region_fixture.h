@@ -5,9 +5,11 @@
 // Three single-broker KRaft clusters "a", "b", "c" and one MirrorMaker 2 process with all six
 // flows (scripts/kafka, through engine/real/kafka/kafka_test_cluster.h), and three
 // `meridian-node` processes (the real binary, log kind kafka, mTLS certificates from
-// tests/gen_certs.sh, checkpoints in a data_dir). `g` is the deployment; the helpers below call
-// its nodes with the cluster client's certificate. Every acknowledged write a case makes through
-// tracked_upsert() is recorded and checked by check_writes() / expect_everything_converges().
+// tests/gen_certs.sh, checkpoints in a data_dir). Node c reads region a's records directly
+// from a's cluster (regions[i].kafka), the five other flows come through MirrorMaker 2. `g` is the
+// deployment; the helpers below call its nodes with the cluster client's certificate. Every
+// acknowledged write a case makes through tracked_upsert() is recorded and checked by
+// check_writes() / expect_everything_converges().
 //
 // Environment: MERIDIAN_KEEP_KAFKA_DIRS=1 keeps the work directory (node configs, stdout/stderr
 // logs, data dirs, certificates) and the brokers' and MirrorMaker's directories; MERIDIAN_NODE
@@ -211,6 +213,11 @@ class Deployment {
   }
 
   std::string config_path(int r) const { return regions[r].dir + "/node.yaml"; }
+  // Node c reads region a's log straight from a's cluster (regions[i].kafka), every other flow
+  // goes through MirrorMaker 2: every case runs over both ways of replicating.
+  static bool reads_directly(int r, const Region& origin) {
+    return kNames[r] == std::string("c") && origin.name == "a";
+  }
 
   void write_config(int r, bool fresh) {
     Region& region = regions[r];
@@ -218,8 +225,9 @@ class Deployment {
     y << "region: {name: " << region.name << ", id: " << region.id << "}\n";
     y << "regions:\n";
     for (const Region& other : regions) {
-      y << "  - {name: " << other.name << ", id: " << other.id << ", grpc: " << other.grpc_address
-        << "}\n";
+      y << "  - {name: " << other.name << ", id: " << other.id << ", grpc: " << other.grpc_address;
+      if (reads_directly(r, other)) y << ", kafka: \"" << other.broker->bootstrap() << "\"";
+      y << "}\n";
     }
     y << "log: {kind: kafka, bootstrap_servers: \"" << region.broker->bootstrap() << "\"}\n";
     y << "tls: {ca: " << work << "/certs/ca.pem, cert: " << work << "/certs/node.pem, key: " << work

@@ -7,7 +7,10 @@
 #      A second node started on the same data_dir exits 1 at once and names the owner's pid;
 #   2. a byte of a checkpoint segment is flipped while the node is down: at the next start the
 #      file is rejected with a message naming it (stderr and NodeStatus counters), never loaded,
-#      and the shard is rebuilt from the log: every acknowledged write is still served.
+#      and the shard is rebuilt from the log: every acknowledged write is still served;
+#   3. each other region's source is recorded in <data_dir>/REPLICATION: a region first read
+#      through MirrorMaker 2's copy cannot be switched to direct reading on the same directory
+#      (the copies' offsets differ): exit 2, naming the region and both sources.
 # Usage: meridian_node_crash_itest.sh MERIDIAN_NODE GEN_CERTS SCRIPTS_KAFKA
 set -euo pipefail
 node=${1:?meridian-node binary}
@@ -147,3 +150,22 @@ echo "ok: flipped byte in $victim rejected ($(grep -m1 "$victim rejected" "$work
 kill -TERM "$pid"
 wait "$pid" || fail "SIGTERM exit status"
 pid=
+
+# A second region "far", read through the mirror (its topics never appear: nothing to read).
+sed 's/^  - {name: solo, id: 1}$/&\n  - {name: far, id: 2, grpc: 127.0.0.1:9}/' "$work/node.yaml" \
+  >"$work/two.yaml"
+start_node "$work/two.yaml"
+stop_node
+[[ $(cat "$work/data/REPLICATION") == "far mirror" ]] ||
+  fail "REPLICATION: $(cat "$work/data/REPLICATION")"
+sed "s/grpc: 127.0.0.1:9}/grpc: 127.0.0.1:9, kafka: \"$bootstrap\"}/" "$work/two.yaml" \
+  >"$work/direct.yaml"
+set +e
+"$node" --config "$work/direct.yaml" >"$work/direct.out" 2>"$work/direct.err"
+direct_status=$?
+set -e
+[[ $direct_status -eq 2 ]] || fail "switching far to direct: exit $direct_status"
+grep -q "config error: region far is read direct in this config, but the checkpoints in .* were taken reading it mirror" \
+  "$work/direct.err" || fail "switching far to direct: $(cat "$work/direct.err")"
+[[ $(cat "$work/data/REPLICATION") == "far mirror" ]] || fail "the refusal changed REPLICATION"
+echo "ok: switching a region's source on the same data_dir is refused: $(cut -c1-150 "$work/direct.err")"
