@@ -109,10 +109,19 @@ TEST_F(ThreeRegions, Case6_FlippedByteInASegmentIsRejectedAndTheShardRecoveredFr
   std::string why;
   ASSERT_GE(wait_converged(120s, &why), 0) << "before the corruption: " << why;
   // A checkpoint in flight now started after the writes were applied; the next one completed
-  // certainly did (checkpoint_interval_ms is 10 s by default).
+  // certainly did (checkpoint_interval_ms is 10 s by default). A node writes no checkpoint
+  // while nothing changes, and one may have completed since the writes: one more write makes
+  // sure there is a next one (without it, a checkpoint completed in the ~1.3 s between the
+  // writes and `before` left nothing to wait for: CI at 3da2903).
   std::this_thread::sleep_for(1s);
   std::optional<v1::NodeCounters> before = counters(kVictim);
   ASSERT_TRUE(before);
+  {
+    const std::string nudge = fresh_id("seg-nudge");
+    v1::WriteResponse written;
+    grpc::Status s = tracked_upsert(kVictim, nudge, 960000 + uint64_t(kVectors), 20s, &written);
+    ASSERT_TRUE(s.ok()) << nudge << ": " << s.error_message();
+  }
   ASSERT_TRUE(wait_for_counters(kVictim, 30s, [&](const v1::NodeCounters& now) {
     return now.checkpoints_written() > before->checkpoints_written();
   })) << "c wrote no checkpoint within 30 s";
