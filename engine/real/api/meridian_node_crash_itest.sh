@@ -10,7 +10,9 @@
 #      and the shard is rebuilt from the log: every acknowledged write is still served;
 #   3. each other region's source is recorded in <data_dir>/REPLICATION: a region first read
 #      through MirrorMaker 2's copy cannot be switched to direct reading on the same directory
-#      (the copies' offsets differ): exit 2, naming the region and both sources.
+#      (the copies' offsets differ): exit 2, naming the region and both sources;
+#   4. a directly read region's own librdkafka properties (regions[i].kafka.properties) reach
+#      the handle for its cluster: one librdkafka rejects stops the node, naming the region.
 # Usage: meridian_node_crash_itest.sh MERIDIAN_NODE GEN_CERTS SCRIPTS_KAFKA
 set -euo pipefail
 node=${1:?meridian-node binary}
@@ -169,3 +171,17 @@ grep -q "config error: region far is read direct in this config, but the checkpo
   "$work/direct.err" || fail "switching far to direct: $(cat "$work/direct.err")"
 [[ $(cat "$work/data/REPLICATION") == "far mirror" ]] || fail "the refusal changed REPLICATION"
 echo "ok: switching a region's source on the same data_dir is refused: $(cut -c1-150 "$work/direct.err")"
+
+# A directly read cluster's own librdkafka properties reach its handle: one that
+# librdkafka does not know stops the node at start, naming the region. Fresh data_dir: the one
+# above records far as mirrored.
+sed -e "s/grpc: 127.0.0.1:9}/grpc: 127.0.0.1:9, kafka: {bootstrap_servers: \"$bootstrap\", properties: {no.such.property: x}}}/" \
+  -e 's/^data_dir: data$/data_dir: data-direct/' "$work/two.yaml" >"$work/bad-props.yaml"
+set +e
+timeout 60 "$node" --config "$work/bad-props.yaml" >"$work/bad-props.out" 2>"$work/bad-props.err"
+props_status=$?
+set -e
+[[ $props_status -eq 1 ]] || fail "an unknown property for far's cluster: exit $props_status"
+grep -q "log: .*far's cluster: .*no.such.property" "$work/bad-props.err" ||
+  fail "an unknown property for far's cluster: $(cat "$work/bad-props.err")"
+echo "ok: far's own properties reach its handle: $(grep -m1 "far's cluster" "$work/bad-props.err" | cut -c1-200)"

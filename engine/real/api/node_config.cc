@@ -138,6 +138,23 @@ CollectionConfig read_collection(const Reader& r, const YAML::Node& n, const std
   return c;
 }
 
+void read_kafka_properties(const Reader& r, const YAML::Node& n, const std::string& path,
+                           std::map<std::string, std::string>* out);
+
+// regions[i].kafka: "<bootstrap servers>", or {bootstrap_servers: ..., properties: {...}}.
+DirectKafka read_direct_kafka(const Reader& r, const YAML::Node& n, const std::string& path) {
+  DirectKafka direct;
+  if (!n.IsMap()) {
+    direct.bootstrap_servers = r.str(n, path);
+    return direct;
+  }
+  r.map(n, path, {"bootstrap_servers", "properties"});
+  direct.bootstrap_servers =
+      r.str(r.required(n, path, "bootstrap_servers"), path + ".bootstrap_servers");
+  read_kafka_properties(r, n["properties"], path + ".properties", &direct.properties);
+  return direct;
+}
+
 void read_regions(const Reader& r, const YAML::Node& root, NodeConfig* config) {
   const YAML::Node self = r.required(root, "", "region");
   r.map(self, "region", {"name", "id"});
@@ -189,7 +206,7 @@ void read_regions(const Reader& r, const YAML::Node& root, NodeConfig* config) {
                "is for other regions (read directly from their cluster); this region's own "
                "cluster is log.bootstrap_servers");
       }
-      config->direct_kafka[info.name] = r.str(n["kafka"], path + ".kafka");
+      config->direct_kafka[info.name] = read_direct_kafka(r, n["kafka"], path + ".kafka");
     }
     config->node.regions.push_back(info);
   }

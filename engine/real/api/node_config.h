@@ -5,7 +5,9 @@
 //     - {name: us-east, id: 1, grpc: 127.0.0.1:7001}
 //     - {name: eu-west, id: 2, grpc: 127.0.0.1:7002}
 //                                      # optional: kafka: <its bootstrap servers> to read that
-//                                      # region's log from its cluster, not MirrorMaker 2's copy
+//                                      # region's log from its cluster, not MirrorMaker 2's copy;
+//                                      # or kafka: {bootstrap_servers: ..., properties: {...}}
+//                                      # with librdkafka properties for that cluster only
 //   log: {kind: kafka, bootstrap_servers: 127.0.0.1:9092}   # or {kind: memory}
 //                                      # optional: properties, producer, consumer (librdkafka)
 //   tls: {ca: ca.pem, cert: node.pem, key: node.key}
@@ -35,13 +37,22 @@ namespace meridian::real::api {
 
 enum class LogKind { kMemory, kKafka };
 
+// Another region's Kafka cluster, read directly. Its consumer gets log.properties, then
+// log.consumer, then `properties` (so a remote cluster's security settings or credentials
+// replace the local cluster's; the reserved properties stay reserved).
+struct DirectKafka {
+  std::string bootstrap_servers;
+  std::map<std::string, std::string> properties;
+  bool operator==(const DirectKafka&) const = default;
+};
+
 struct NodeConfig {
   node::NodeOptions node;  // self, regions, collections and the engine's timing knobs
   std::map<std::string, std::string> peer_grpc;  // region name -> gRPC address (other regions)
   // Other regions whose records are read straight from their own Kafka cluster (YAML
-  // regions[i].kafka: its bootstrap servers) instead of MirrorMaker 2's copy in this region's
-  // cluster (OriginRoutedLog). Region name -> bootstrap servers.
-  std::map<std::string, std::string> direct_kafka;
+  // regions[i].kafka) instead of MirrorMaker 2's copy in this region's cluster
+  // (OriginRoutedLog). Region name -> how to reach its cluster.
+  std::map<std::string, DirectKafka> direct_kafka;
   LogKind log_kind = LogKind::kKafka;
   std::string kafka_bootstrap_servers;
   // Checkpoint directory (segment files and manifests); empty = no checkpoints, a restart

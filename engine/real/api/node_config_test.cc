@@ -125,7 +125,7 @@ TEST(NodeConfig, OtherRegionsCanBeReadFromTheirOwnCluster) {
       "node.yaml");
   ASSERT_TRUE(c.is_ok()) << c.status().to_string();
   EXPECT_EQ(c->direct_kafka,
-            (std::map<std::string, std::string>{{"eu-west", "127.0.0.1:9093,h:9094"}}));
+            (std::map<std::string, DirectKafka>{{"eu-west", {"127.0.0.1:9093,h:9094", {}}}}));
   EXPECT_TRUE(parse_node_config(kGood, "node.yaml")->direct_kafka.empty());  // the mirror: default
   EXPECT_EQ(error_of(replaced(kGood, "{name: us-east, id: 1, grpc: 127.0.0.1:7001}",
                               "{name: us-east, id: 1, grpc: 127.0.0.1:7001, kafka: h:1}")),
@@ -133,6 +133,26 @@ TEST(NodeConfig, OtherRegionsCanBeReadFromTheirOwnCluster) {
             "cluster); this region's own cluster is log.bootstrap_servers");
   EXPECT_EQ(error_of(replaced(kGood, "grpc: 127.0.0.1:7002}", "grpc: 127.0.0.1:7002, kafka: ''}")),
             "node.yaml:4: regions[1].kafka: must be a non-empty string");
+}
+
+TEST(NodeConfig, ADirectlyReadClusterHasItsOwnLibrdkafkaProperties) {
+  const std::string direct =
+      replaced(kGood, "grpc: 127.0.0.1:7002}",
+               "grpc: 127.0.0.1:7002,\n"
+               "     kafka: {bootstrap_servers: 'eu:9093', properties: {security.protocol: ssl}}}");
+  Result<NodeConfig> c = parse_node_config(direct, "node.yaml");
+  ASSERT_TRUE(c.is_ok()) << c.status().to_string();
+  EXPECT_EQ(c->direct_kafka, (std::map<std::string, DirectKafka>{
+                                 {"eu-west", {"eu:9093", {{"security.protocol", "ssl"}}}}}));
+  EXPECT_EQ(error_of(replaced(direct, "bootstrap_servers: 'eu:9093', ", "")),
+            "node.yaml:5: regions[1].kafka.bootstrap_servers: missing");
+  EXPECT_EQ(error_of(replaced(direct, "properties:", "producer:")),
+            "node.yaml:5: regions[1].kafka.producer: unknown key (allowed: bootstrap_servers, "
+            "properties)");
+  // The node's guarantees depend on these, for every cluster it reads.
+  EXPECT_EQ(error_of(replaced(direct, "security.protocol: ssl", "enable.auto.commit: 'true'")),
+            "node.yaml:5: regions[1].kafka.properties.enable.auto.commit: set by meridian-node "
+            "(the log's durability and ordering depend on it); not configurable");
 }
 
 TEST(NodeConfig, ErrorsNameTheLineAndTheField) {

@@ -108,16 +108,18 @@ Status open_logs(EventLoop& loop, const NodeConfig& config, NodeLogs* logs) {
   if (config.direct_kafka.empty()) return Status::ok();
 #ifdef MERIDIAN_HAVE_KAFKA
   std::map<std::string, env::Log*> routes;
-  for (const auto& [region, servers] : config.direct_kafka) {
+  for (const auto& [region, direct] : config.direct_kafka) {
     // Read-only: this node never writes another region's topics, and never creates them (that
     // region's node does; a subscription waits until they exist). An unreachable cluster is
     // not an error here: its subscriptions stay silent until it is back, as with a mirror.
     KafkaLogOptions options;
-    options.bootstrap_servers = servers;
+    options.bootstrap_servers = direct.bootstrap_servers;
     options.client_id = "meridian-node-" + config.node.self.name + "-reads-" + region;
     options.read_only = true;
     options.properties = config.kafka_properties;
     options.consumer_properties = config.kafka_consumer_properties;
+    // That cluster's own settings (security, credentials) go last, replacing the local ones.
+    for (const auto& [name, value] : direct.properties) options.consumer_properties[name] = value;
     Result<std::unique_ptr<KafkaLog>> log = KafkaLog::create(loop, options);
     if (!log.is_ok())
       return Status(log.status().code(), region + "'s cluster: " + log.status().message());
@@ -238,8 +240,8 @@ int run(const NodeConfig& config, const TlsPem& pem) {
             << " http="
             << (config.http_listen.empty() ? "off" : http_host + ":" + std::to_string(http_port))
             << " log=" << (config.log_kind == LogKind::kMemory ? "memory" : "kafka");
-  for (const auto& [region, servers] : config.direct_kafka) {
-    std::cout << " reads=" << region << "@" << servers;
+  for (const auto& [region, direct] : config.direct_kafka) {
+    std::cout << " reads=" << region << "@" << direct.bootstrap_servers;
   }
   std::cout << std::endl;
 
