@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "engine/real/api/json_mapping.h"
+#include "engine/real/api/metrics.h"
 #include "engine/real/api/status_map.h"
 
 namespace meridian::real::api {
@@ -223,6 +224,12 @@ void HttpGateway::install_routes() {
     reply(res, 200, to_json(*status));
   });
 
+  s.Get("/metrics", [&node](const httplib::Request&, httplib::Response& res) {
+    Result<NodeStatus> status = node.status_sync();
+    if (!status.is_ok()) return reply_error(res, status.status());
+    res.status = 200;
+    res.set_content(render_prometheus_metrics(*status), kPrometheusContentType);
+  });
   s.Get("/healthz", [&node](const httplib::Request&, httplib::Response& res) {
     Status alive = node.ping_sync(std::chrono::seconds(1));
     if (!alive.is_ok()) return reply_error(res, alive);

@@ -8,6 +8,7 @@
 //   POST   /v1/collections/{c}/search         search
 //   POST   /v1/collections                    create: always 409 (static configuration)
 //   GET    /v1/status                         node status (replication, lag, staleness)
+//   GET    /metrics                           the same as Prometheus metrics (metrics.h)
 //   GET    /healthz                           200 when the node's event loop answers in 1 s
 //
 // Errors are JSON {"error": {"code", "message"}} with the HTTP status of status_map.h (400, 404,

@@ -161,6 +161,22 @@ TEST_F(HttpTest, StatusReportsTheNode) {
   EXPECT_EQ(s["staleness"][0]["region"], "solo");
 }
 
+TEST_F(HttpTest, MetricsArePrometheusText) {
+  auto [status, written] =
+      post("/v1/collections/docs/vectors", R"({"id": "a", "embedding": [1, 2, 3, 4]})");
+  ASSERT_EQ(status, 200);
+  auto res = client().Get("/metrics");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200);
+  EXPECT_EQ(res->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_NE(res->body.find("\nmeridian_writes_acknowledged_total{region=\"solo\"} 1\n"),
+            std::string::npos)
+      << res->body;
+  EXPECT_NE(res->body.find("\nmeridian_live_vectors{collection=\"docs\",region=\"solo\"} 1\n"),
+            std::string::npos)
+      << res->body;
+}
+
 TEST_F(HttpTest, HttpsWithMutualTlsRequiresAClusterCertificate) {
   const testing::CertDir& certs = testing::CertDir::get();
   HttpOptions options;
