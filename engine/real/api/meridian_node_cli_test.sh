@@ -2,7 +2,8 @@
 # Black-box tests of meridian-node (ctest meridian_node_cli, label unit: no Kafka, log: memory):
 #   --help exits 0; a bad config names the field and exits 2; the node serves HTTP (upsert,
 #   then a session search sees it: read-your-writes), GET /metrics passes promtool and has every
-#   metric dashboards/meridian.json queries, and SIGTERM shuts it down with exit 0.
+#   metric dashboards/meridian.json and deploy/prometheus's alerts query, and SIGTERM shuts it
+#   down with exit 0.
 # Usage: meridian_node_cli_test.sh MERIDIAN_NODE GEN_CERTS
 set -euo pipefail
 node=${1:?meridian-node binary}
@@ -74,7 +75,7 @@ answer=$(http POST "http://$http/v1/collections/docs/vectors" '{"id": "v2", "emb
 echo "ok: served $http, read-your-writes, 400 on a bad request"
 
 # GET /metrics: Prometheus text that promtool accepts, with every metric the Grafana dashboard
-# (dashboards/meridian.json) queries.
+# (dashboards/meridian.json) and the alerting rules (deploy/prometheus) query.
 answer=$(http GET "http://$http/metrics")
 [[ $answer == "200 "* ]] || fail "metrics: $answer"
 printf '%s\n' "${answer#200 }" >"$work/metrics.txt"
@@ -82,19 +83,21 @@ grep -q '^meridian_writes_acknowledged_total{region="solo"} 1$' "$work/metrics.t
   fail "metrics: no acknowledged write in $(cat "$work/metrics.txt")"
 promtool check metrics <"$work/metrics.txt" >"$work/promtool.txt" 2>&1 ||
   fail "promtool check metrics: $(cat "$work/promtool.txt")"
-dashboard="$(dirname "${BASH_SOURCE[0]}")/../../../dashboards/meridian.json"
-python3 - "$dashboard" "$work/metrics.txt" <<'PY' || fail "dashboard and metrics disagree"
+root="$(dirname "${BASH_SOURCE[0]}")/../../.."
+python3 - "$root/dashboards/meridian.json" "$root/deploy/prometheus/meridian-alerts.yml" \
+  "$work/metrics.txt" <<'PY' || fail "dashboard or alerts and metrics disagree"
 import json, re, sys
 dashboard, exported = json.load(open(sys.argv[1])), set()
-for line in open(sys.argv[2]):
+for line in open(sys.argv[3]):
     if line.startswith("# TYPE "): exported.add(line.split()[2])
 queries = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
 queries += [v["definition"] for v in dashboard["templating"]["list"] if "definition" in v]
+queries += [line.split("expr:", 1)[1] for line in open(sys.argv[2]) if "expr:" in line]
 queried = set(re.findall(r"meridian_[a-z_]+", " ".join(queries)))
 missing = sorted(queried - exported)
 if not queried or missing:
-    sys.exit(f"dashboard queries metrics the node does not export: {missing or 'none found'}")
-print(f"ok: /metrics passes promtool; the dashboard's {len(queries)} queries use "
+    sys.exit(f"dashboard or alerts query metrics the node does not export: {missing or 'none found'}")
+print(f"ok: /metrics passes promtool; the dashboard's and alerts' {len(queries)} queries use "
       f"{len(queried)} metrics, all exported")
 PY
 
