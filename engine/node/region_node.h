@@ -58,6 +58,7 @@
 #include "engine/core/collection.h"
 #include "engine/core/hlc.h"
 #include "engine/node/checkpoint_manifest.h"
+#include "engine/node/node_counters.h"
 #include "engine/node/node_env.h"
 #include "engine/node/requests.h"
 #include "engine/node/shard_producer.h"
@@ -141,40 +142,6 @@ class NodeObserver {
                             const VersionVector& /*before*/, const VersionVector& /*after*/) {}
   // A checkpoint file rejected at recovery (bad checksum, torn, wrong shard) or a failed write.
   virtual void on_durability_problem(const std::string& /*what*/) {}
-};
-
-struct NodeCounters {
-  uint64_t writes_accepted = 0;
-  uint64_t writes_acknowledged = 0;
-  uint64_t writes_rejected = 0;  // invalid, or admission bound reached
-  uint64_t records_applied = 0;
-  uint64_t records_duplicate = 0;
-  uint64_t records_corrupt = 0;
-  uint64_t searches = 0;
-  uint64_t searches_forwarded = 0;
-  uint64_t searches_stale = 0;
-  uint64_t session_waits = 0;
-  uint64_t writes_refused_recovering = 0;  // writes refused while replaying the own log
-  uint64_t checkpoints_written = 0;        // manifests made durable
-  // In durable checkpoints: applied-records segments (a lightly changed shard's records since
-  // its snapshot), and sealed snapshots of shards that had one already (active_segment.h).
-  uint64_t records_segments_written = 0;
-  uint64_t compactions = 0;
-  uint64_t checkpoint_failures = 0;  // a segment or manifest write failed
-  uint64_t segments_loaded = 0;      // shard snapshots restored at start
-  uint64_t segments_rejected = 0;    // snapshots or records failed verification at start
-  uint64_t manifests_rejected = 0;   // failed verification at start: older one used
-  // Shards whose segment was rejected, then caught up from a peer's snapshot (peer_recovery.cc).
-  uint64_t shards_recovered_from_peer = 0;
-  uint64_t catch_ups_started = 0;
-  uint64_t catch_ups_installed = 0;
-  uint64_t catch_up_failures = 0;    // peer unreachable, or the patched result did not verify
-  uint64_t catch_up_bytes = 0;       // signatures sent + deltas received
-  uint64_t catch_up_full_bytes = 0;  // what full snapshot copies would have transferred
-  uint64_t shard_deltas_served = 0;
-  uint64_t digest_checks = 0;         // comparisons where both sides had equal version vectors
-  uint64_t digest_mismatches = 0;     // ... and different digests: divergence
-  uint64_t tombstones_collected = 0;  // ids erased by garbage collection
 };
 
 class RegionNode {

@@ -114,6 +114,13 @@ json staleness_json(const std::vector<OriginStaleness>& list) {
   return out;
 }
 
+// Every engine counter (node_counters.h) under its own name.
+json counters_json(const node::NodeCounters& counters) {
+  json out = json::object();
+  for (const node::NodeCounterField& f : node::kNodeCounterFields) out[f.name] = counters.*f.member;
+  return out;
+}
+
 }  // namespace
 
 Result<json> parse_json_object(const std::string& body) {
@@ -291,7 +298,6 @@ json to_json(const SearchResult& result) {
 }
 
 json to_json(const NodeStatus& s) {
-  const node::NodeCounters& c = s.counters;
   json alerts = json::array();
   for (const node::RegionNode::LagAlert& a : s.lag_alerts) {
     alerts.push_back({{"collection", a.collection},
@@ -332,33 +338,7 @@ json to_json(const NodeStatus& s) {
               {"max_staleness_ms", to_ms_ceil(s.max_staleness)},
               {"staleness", staleness_json(s.staleness)},
               {"pending_writes", s.pending_writes},
-              {"counters",
-               {{"writes_accepted", c.writes_accepted},
-                {"writes_acknowledged", c.writes_acknowledged},
-                {"writes_rejected", c.writes_rejected},
-                {"records_applied", c.records_applied},
-                {"records_duplicate", c.records_duplicate},
-                {"records_corrupt", c.records_corrupt},
-                {"searches", c.searches},
-                {"searches_forwarded", c.searches_forwarded},
-                {"searches_stale", c.searches_stale},
-                {"session_waits", c.session_waits},
-                {"writes_refused_recovering", c.writes_refused_recovering},
-                {"checkpoints_written", c.checkpoints_written},
-                {"checkpoint_failures", c.checkpoint_failures},
-                {"segments_loaded", c.segments_loaded},
-                {"segments_rejected", c.segments_rejected},
-                {"shards_recovered_from_peer", c.shards_recovered_from_peer},
-                {"records_segments_written", c.records_segments_written},
-                {"compactions", c.compactions},
-                {"manifests_rejected", c.manifests_rejected},
-                {"catch_ups_installed", c.catch_ups_installed},
-                {"catch_up_failures", c.catch_up_failures},
-                {"catch_up_bytes", c.catch_up_bytes},
-                {"catch_up_full_bytes", c.catch_up_full_bytes},
-                {"shard_deltas_served", c.shard_deltas_served},
-                {"digest_checks", c.digest_checks},
-                {"digest_mismatches", c.digest_mismatches}}},
+              {"counters", counters_json(s.counters)},
               {"lag_alerts", std::move(alerts)},
               {"collections", std::move(collections)}};
 }

@@ -1,5 +1,7 @@
 #include "engine/real/api/proto_mapping.h"
 
+#include <google/protobuf/descriptor.h>
+
 #include "engine/core/vector_index.h"
 
 namespace meridian::real::api {
@@ -29,6 +31,22 @@ void staleness_to_proto(const OriginStaleness& in, v1::OriginStaleness* out) {
   out->set_region(in.region);
   out->set_region_id(in.id);
   out->set_staleness_ms(to_ms_ceil(in.staleness));
+}
+
+// Every engine counter (node_counters.h) into the proto field of the same name, by reflection:
+// the list is written out once, in node_counters.h. proto_mapping_test checks that every
+// counter has its field, so the skip below never drops one in a tested build.
+void counters_to_proto(const node::NodeCounters& in, v1::NodeCounters* out) {
+  const google::protobuf::Descriptor* descriptor = out->GetDescriptor();
+  const google::protobuf::Reflection* reflection = out->GetReflection();
+  for (const node::NodeCounterField& f : node::kNodeCounterFields) {
+    const google::protobuf::FieldDescriptor* field = descriptor->FindFieldByName(f.name);
+    if (field == nullptr ||
+        field->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_UINT64) {
+      continue;
+    }
+    reflection->SetUInt64(out, field, in.*f.member);
+  }
 }
 
 }  // namespace
@@ -214,17 +232,7 @@ void to_proto(const NodeStatus& in, v1::NodeStatusResponse* out) {
   out->set_max_staleness_ms(to_ms_ceil(in.max_staleness));
   for (const OriginStaleness& o : in.staleness) staleness_to_proto(o, out->add_staleness());
   out->set_pending_writes(in.pending_writes);
-  v1::NodeCounters* c = out->mutable_counters();
-  c->set_writes_accepted(in.counters.writes_accepted);
-  c->set_writes_acknowledged(in.counters.writes_acknowledged);
-  c->set_writes_rejected(in.counters.writes_rejected);
-  c->set_records_applied(in.counters.records_applied);
-  c->set_records_duplicate(in.counters.records_duplicate);
-  c->set_records_corrupt(in.counters.records_corrupt);
-  c->set_searches(in.counters.searches);
-  c->set_searches_forwarded(in.counters.searches_forwarded);
-  c->set_searches_stale(in.counters.searches_stale);
-  c->set_session_waits(in.counters.session_waits);
+  counters_to_proto(in.counters, out->mutable_counters());
   for (const node::RegionNode::LagAlert& a : in.lag_alerts) {
     v1::LagAlert* alert = out->add_lag_alerts();
     alert->set_collection(a.collection);
@@ -232,22 +240,6 @@ void to_proto(const NodeStatus& in, v1::NodeStatusResponse* out) {
     alert->set_shard(a.shard);
     alert->set_behind_ms(uint64_t(a.behind_for / env::kMillisecond));
   }
-  c->set_writes_refused_recovering(in.counters.writes_refused_recovering);
-  c->set_checkpoints_written(in.counters.checkpoints_written);
-  c->set_checkpoint_failures(in.counters.checkpoint_failures);
-  c->set_segments_loaded(in.counters.segments_loaded);
-  c->set_segments_rejected(in.counters.segments_rejected);
-  c->set_shards_recovered_from_peer(in.counters.shards_recovered_from_peer);
-  c->set_records_segments_written(in.counters.records_segments_written);
-  c->set_compactions(in.counters.compactions);
-  c->set_manifests_rejected(in.counters.manifests_rejected);
-  c->set_catch_ups_installed(in.counters.catch_ups_installed);
-  c->set_catch_up_failures(in.counters.catch_up_failures);
-  c->set_catch_up_bytes(in.counters.catch_up_bytes);
-  c->set_catch_up_full_bytes(in.counters.catch_up_full_bytes);
-  c->set_shard_deltas_served(in.counters.shard_deltas_served);
-  c->set_digest_checks(in.counters.digest_checks);
-  c->set_digest_mismatches(in.counters.digest_mismatches);
   out->set_recovered(in.recovered);
   for (const CollectionStatus& cs : in.collections) {
     v1::CollectionStatus* pc = out->add_collections();
