@@ -130,6 +130,44 @@ void HttpGateway::stop() {
 }
 
 void HttpGateway::install_routes() {
+  install_operations_routes();
+  if (!options_.operations_only) install_data_routes();
+  install_error_handlers();
+}
+
+void HttpGateway::install_operations_routes() {
+  httplib::Server& s = *server_;
+  NodeService& node = service_;
+  s.Get("/metrics", [&node](const httplib::Request&, httplib::Response& res) {
+    Result<NodeStatus> status = node.status_sync();
+    if (!status.is_ok()) return reply_error(res, status.status());
+    res.status = 200;
+    res.set_content(render_prometheus_metrics(*status), kPrometheusContentType);
+  });
+  s.Get("/healthz", [&node](const httplib::Request&, httplib::Response& res) {
+    Status alive = node.ping_sync(std::chrono::seconds(1));
+    if (!alive.is_ok()) return reply_error(res, alive);
+    reply(res, 200, json{{"status", "ok"}, {"region", node.self().name}});
+  });
+}
+
+void HttpGateway::install_error_handlers() {
+  httplib::Server& s = *server_;
+  // Errors httplib produces itself (no route, body too large, ...) get the same JSON shape.
+  s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    const std::string message = res.status == 404 ? "no route for " + req.method + " " + req.path
+                                : res.status == 413
+                                    ? "request body is larger than the gateway's limit"
+                                    : "HTTP status " + std::to_string(res.status);
+    reply(res, res.status, error_json(reason_code(res.status), message));
+  });
+  s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+    reply(res, 500, error_json("internal", "unexpected error while serving the request"));
+  });
+}
+
+void HttpGateway::install_data_routes() {
   httplib::Server& s = *server_;
   NodeService& node = service_;
 
@@ -222,31 +260,6 @@ void HttpGateway::install_routes() {
     Result<NodeStatus> status = node.status_sync();
     if (!status.is_ok()) return reply_error(res, status.status());
     reply(res, 200, to_json(*status));
-  });
-
-  s.Get("/metrics", [&node](const httplib::Request&, httplib::Response& res) {
-    Result<NodeStatus> status = node.status_sync();
-    if (!status.is_ok()) return reply_error(res, status.status());
-    res.status = 200;
-    res.set_content(render_prometheus_metrics(*status), kPrometheusContentType);
-  });
-  s.Get("/healthz", [&node](const httplib::Request&, httplib::Response& res) {
-    Status alive = node.ping_sync(std::chrono::seconds(1));
-    if (!alive.is_ok()) return reply_error(res, alive);
-    reply(res, 200, json{{"status", "ok"}, {"region", node.self().name}});
-  });
-
-  // Errors httplib produces itself (no route, body too large, ...) get the same JSON shape.
-  s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) return;
-    const std::string message = res.status == 404 ? "no route for " + req.method + " " + req.path
-                                : res.status == 413
-                                    ? "request body is larger than the gateway's limit"
-                                    : "HTTP status " + std::to_string(res.status);
-    reply(res, res.status, error_json(reason_code(res.status), message));
-  });
-  s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-    reply(res, 500, error_json("internal", "unexpected error while serving the request"));
   });
 }
 

@@ -11,6 +11,8 @@
 //   GET    /metrics                           the same as Prometheus metrics (metrics.h)
 //   GET    /healthz                           200 when the node's event loop answers in 1 s
 //
+// With HttpOptions::operations_only, only the last two (a metrics listener).
+//
 // Errors are JSON {"error": {"code", "message"}} with the HTTP status of status_map.h (400, 404,
 // 413, 503, ...). Bodies above max_body_bytes get 413 before any parsing. Requests are served
 // by a fixed pool of `threads` threads, each blocking on NodeService's *_sync calls.
@@ -49,6 +51,9 @@ struct HttpOptions {
   size_t keep_alive_max_requests = 100;
   bool tls = false;
   TlsFiles tls_files;  // with tls
+  // Serve GET /metrics and GET /healthz only (meridian-node's listen.metrics): nothing that
+  // reads or writes vectors, so it can be left without client certificates for a scraper.
+  bool operations_only = false;
 };
 
 class HttpGateway {
@@ -67,6 +72,9 @@ class HttpGateway {
 
  private:
   void install_routes();
+  void install_operations_routes();  // /metrics, /healthz
+  void install_data_routes();        // /v1/...
+  void install_error_handlers();
 
   NodeService& service_;
   HttpOptions options_;

@@ -2,8 +2,8 @@
 # Black-box tests of meridian-node (ctest meridian_node_cli, label unit: no Kafka, log: memory):
 #   --help exits 0; a bad config names the field and exits 2; the node serves HTTP (upsert,
 #   then a session search sees it: read-your-writes), GET /metrics passes promtool and has every
-#   metric dashboards/meridian.json and deploy/prometheus's alerts query, and SIGTERM shuts it
-#   down with exit 0.
+#   metric dashboards/meridian.json and deploy/prometheus's alerts query (also on the separate
+#   listen.metrics listener, which serves nothing else), and SIGTERM shuts it down with exit 0.
 # Usage: meridian_node_cli_test.sh MERIDIAN_NODE GEN_CERTS
 set -euo pipefail
 node=${1:?meridian-node binary}
@@ -29,7 +29,7 @@ regions:
   - {name: solo, id: 1}
 log: {kind: memory}
 tls: {ca: certs/ca.pem, cert: certs/node.pem, key: certs/node.key}
-listen: {grpc: 127.0.0.1:0, http: 127.0.0.1:0}
+listen: {grpc: 127.0.0.1:0, http: 127.0.0.1:0, metrics: 127.0.0.1:0}
 collections:
   - {name: docs, dimension: $2, metric: l2, index: flat, shards: 4}
 YAML
@@ -100,6 +100,20 @@ if not queried or missing:
 print(f"ok: /metrics passes promtool; the dashboard's and alerts' {len(queries)} queries use "
       f"{len(queried)} metrics, all exported")
 PY
+
+# listen.metrics: the same metrics on their own listener, which serves nothing else.
+metrics=$(grep -o 'metrics=[0-9.]*:[0-9]*' "$work/node.out" | cut -d= -f2)
+[[ -n $metrics && $metrics != "$http" ]] || fail "no metrics listener in $(cat "$work/node.out")"
+answer=$(http GET "http://$metrics/metrics")
+[[ $answer == "200 "* ]] || fail "metrics listener: $answer"
+grep -q '^meridian_writes_acknowledged_total{region="solo"} 1$' <<<"${answer#200 }" ||
+  fail "metrics listener: no acknowledged write in $answer"
+[[ $(http GET "http://$metrics/healthz") == 200* ]] || fail "metrics listener: healthz"
+answer=$(http GET "http://$metrics/v1/status")
+[[ $answer == 404* ]] || fail "metrics listener served /v1/status: $answer"
+answer=$(http POST "http://$metrics/v1/collections/docs/vectors" '{"id": "v3", "embedding": [1, 2, 3, 4]}')
+[[ $answer == 404* ]] || fail "metrics listener accepted a write: $answer"
+echo "ok: listen.metrics $metrics serves /metrics and /healthz, 404 for the data plane"
 
 # A client keeps an idle keep-alive connection open (as k6 and HTTP client pools do): SIGTERM
 # must not wait for it to time out (httplib's default 5 s did, every time).

@@ -363,10 +363,12 @@ NodeConfig read_config(const Reader& r, const YAML::Node& root, const std::strin
   }
 
   const YAML::Node listen = r.required(root, "", "listen");
-  r.map(listen, "listen", {"grpc", "http", "http_tls", "http_threads"});
+  r.map(listen, "listen", {"grpc", "http", "http_tls", "http_threads", "metrics"});
   read_address(r, r.required(listen, "listen", "grpc"), "listen.grpc", &config.grpc_listen);
   if (listen["http"].IsDefined())
     read_address(r, listen["http"], "listen.http", &config.http_listen);
+  if (listen["metrics"].IsDefined())
+    read_address(r, listen["metrics"], "listen.metrics", &config.metrics_listen);
   if (listen["http_tls"].IsDefined()) {
     config.http_tls = r.boolean(listen["http_tls"], "listen.http_tls");
   }

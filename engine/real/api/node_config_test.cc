@@ -44,6 +44,7 @@ TEST(NodeConfig, ParsesEveryField) {
   EXPECT_EQ(c->tls.key, "node.key");
   EXPECT_EQ(c->grpc_listen, "127.0.0.1:7001");
   EXPECT_EQ(c->http_listen, "127.0.0.1:8001");
+  EXPECT_EQ(c->metrics_listen, "");  // off unless configured
   ASSERT_EQ(c->node.collections.size(), 1u);
   EXPECT_EQ(c->node.collections[0].index.dimension, 8u);
   EXPECT_EQ(c->node.collections[0].num_shards, 4u);
@@ -167,7 +168,7 @@ TEST(NodeConfig, ErrorsNameTheLineAndTheField) {
             "node.yaml:6: tls.ca: missing");
   EXPECT_EQ(error_of(replaced(kGood, "listen: {grpc", "listen: {grcp")),
             "node.yaml:7: listen.grcp: unknown key (allowed: grpc, http, http_tls, "
-            "http_threads)");
+            "http_threads, metrics)");
   EXPECT_EQ(error_of(replaced(kGood, "grpc: 127.0.0.1:7001, http", "grpc: nowhere, http")),
             "node.yaml:7: listen.grpc: 'nowhere' is not host:port");
   EXPECT_EQ(error_of(replaced(kGood, "{name: us-east, id: 1, grpc", "{name: us-east, id: 3, grpc")),
@@ -179,6 +180,17 @@ TEST(NodeConfig, ErrorsNameTheLineAndTheField) {
   EXPECT_EQ(error_of("region: [1, 2"),
             "node.yaml:1: malformed YAML: end of sequence flow not found");
   EXPECT_EQ(error_of(""), "node.yaml: the file is empty");
+}
+
+TEST(NodeConfig, AMetricsListenerIsOptional) {
+  Result<NodeConfig> c = parse_node_config(
+      replaced(kGood, "http: 127.0.0.1:8001}", "http: 127.0.0.1:8001, metrics: 127.0.0.1:9101}"),
+      "node.yaml");
+  ASSERT_TRUE(c.is_ok()) << c.status().to_string();
+  EXPECT_EQ(c->metrics_listen, "127.0.0.1:9101");
+  EXPECT_EQ(
+      error_of(replaced(kGood, "http: 127.0.0.1:8001}", "http: 127.0.0.1:8001, metrics: 9101}")),
+      "node.yaml:7: listen.metrics: '9101' is not host:port");
 }
 
 TEST(NodeConfig, MemoryModeWithOneRegion) {

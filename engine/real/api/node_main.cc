@@ -220,25 +220,38 @@ int run(const NodeConfig& config, const TlsPem& pem) {
   http_options.tls = config.http_tls;
   http_options.tls_files = config.tls;
   HttpGateway http(service, http_options);
-  std::string http_host;
-  int http_port = 0;
-  if (!config.http_listen.empty()) {
-    Status s = split_host_port(config.http_listen, &http_host, &http_port);
-    Result<int> bound = s.is_ok() ? http.start(http_host, http_port) : Result<int>(s);
-    if (!bound.is_ok()) {
-      grpc.shutdown(std::chrono::milliseconds(0));
-      stop_loop();
-      return fail(1, "listen.http: " + bound.status().message());
-    }
-    http_port = *bound;
+  HttpOptions metrics_options;  // plain HTTP, /metrics and /healthz: a scrape and a probe at once
+  metrics_options.threads = 2;
+  metrics_options.operations_only = true;
+  HttpGateway metrics(service, metrics_options);
+  // Binds `listen` ("host:port", port 0 picks one) for `gateway`; "" = off. Returns the bound
+  // "host:port" ("off" when not configured) or the error.
+  auto start_http = [](HttpGateway& gateway, const std::string& listen) -> Result<std::string> {
+    if (listen.empty()) return std::string("off");
+    std::string host;
+    int port = 0;
+    Status s = split_host_port(listen, &host, &port);
+    Result<int> bound = s.is_ok() ? gateway.start(host, port) : Result<int>(s);
+    if (!bound.is_ok()) return bound.status();
+    return host + ":" + std::to_string(*bound);
+  };
+  Result<std::string> http_address = start_http(http, config.http_listen);
+  Result<std::string> metrics_address = http_address.is_ok()
+                                            ? start_http(metrics, config.metrics_listen)
+                                            : Result<std::string>(std::string("off"));
+  if (!http_address.is_ok() || !metrics_address.is_ok()) {
+    http.stop();
+    grpc.shutdown(std::chrono::milliseconds(0));
+    stop_loop();
+    return fail(1, !http_address.is_ok() ? "listen.http: " + http_address.status().message()
+                                         : "listen.metrics: " + metrics_address.status().message());
   }
   std::string grpc_host;
   int unused = 0;
   (void)split_host_port(config.grpc_listen, &grpc_host, &unused);
   std::cout << "meridian-node: ready region=" << config.node.self.name
             << " id=" << config.node.self.id << " grpc=" << grpc_host << ":" << *grpc_port
-            << " http="
-            << (config.http_listen.empty() ? "off" : http_host + ":" + std::to_string(http_port))
+            << " http=" << *http_address << " metrics=" << *metrics_address
             << " log=" << (config.log_kind == LogKind::kMemory ? "memory" : "kafka");
   for (const auto& [region, direct] : config.direct_kafka) {
     std::cout << " reads=" << region << "@" << direct.bootstrap_servers;
@@ -249,6 +262,7 @@ int run(const NodeConfig& config, const TlsPem& pem) {
   sigwait(&signals, &signal_number);
   std::cerr << "meridian-node: " << (signal_number == SIGTERM ? "SIGTERM" : "SIGINT")
             << ": shutting down\n";
+  metrics.stop();
   http.stop();
   grpc.shutdown(config.shutdown_grace);
   // After the servers (whose in-flight searches the pool answers) and before the loop (which
