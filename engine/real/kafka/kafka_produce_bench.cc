@@ -9,12 +9,14 @@
 // `outstanding` produces unacknowledged (the node's admission bound is 20,000). A run's rate is
 // records / (last ack - first produce); after an unrecorded warm-up run of a tenth of the
 // records, prints each run, then the median and its ack latency.
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,33 +40,37 @@ struct Flags {
   int dimension = 128;
 };
 
-bool parse(int argc, char** argv, Flags* flags) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (i + 1 >= argc) return false;
-    const char* value = argv[++i];
-    if (arg == "--bootstrap") {
-      flags->bootstrap = value;
-    } else if (arg == "--topic") {
-      flags->topic = value;
-    } else if (arg == "--records") {
-      flags->records = std::atoi(value);
-    } else if (arg == "--runs") {
-      flags->runs = std::atoi(value);
-    } else if (arg == "--partitions") {
-      flags->partitions = std::atoi(value);
-    } else if (arg == "--outstanding") {
-      flags->outstanding = std::atoi(value);
-    } else if (arg == "--linger-ms") {
-      flags->linger_ms = std::atoi(value);
-    } else if (arg == "--dimension") {
-      flags->dimension = std::atoi(value);
-    } else {
-      return false;
-    }
+// Fills `flags` from the command line; --help, a bad value or a missing --bootstrap ends the
+// process (exit 0 for --help, 2 otherwise).
+void parse(int argc, char** argv, Flags* flags) {
+  CLI::App app{
+      "kafka_produce_bench: acknowledged appends per second through KafkaLog against a "
+      "real broker (scripts/bench-kafka starts one and runs this)."};
+  app.add_option("--bootstrap", flags->bootstrap, "broker address HOST:PORT")->required();
+  app.add_option("--topic", flags->topic, "topic (created if missing)")->capture_default_str();
+  app.add_option("--records", flags->records, "records per run")
+      ->check(CLI::Range(1, std::numeric_limits<int>::max()))
+      ->capture_default_str();
+  app.add_option("--runs", flags->runs, "recorded runs")
+      ->check(CLI::Range(1, std::numeric_limits<int>::max()))
+      ->capture_default_str();
+  app.add_option("--partitions", flags->partitions, "partitions of the topic")
+      ->check(CLI::Range(1, std::numeric_limits<int>::max()))
+      ->capture_default_str();
+  app.add_option("--outstanding", flags->outstanding, "produces unacknowledged at most")
+      ->check(CLI::Range(1, std::numeric_limits<int>::max()))
+      ->capture_default_str();
+  app.add_option("--linger-ms", flags->linger_ms, "producer linger.ms")
+      ->check(CLI::Range(0, std::numeric_limits<int>::max()))
+      ->capture_default_str();
+  app.add_option("--dimension", flags->dimension, "embedding dimension of the records")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    std::exit(app.exit(e) == 0 ? 0 : 2);
   }
-  return !flags->bootstrap.empty() && flags->records > 0 && flags->runs > 0 &&
-         flags->partitions > 0 && flags->outstanding > 0;
 }
 
 std::vector<std::string> make_records(const Flags& flags, size_t count) {
@@ -144,13 +150,7 @@ RunResult run_once(const Flags& flags, const std::vector<std::string>& records) 
 
 int run(int argc, char** argv) {
   Flags flags;
-  if (!parse(argc, argv, &flags)) {
-    std::fprintf(stderr,
-                 "usage: kafka_produce_bench --bootstrap HOST:PORT [--topic T] [--records N] "
-                 "[--runs N] [--partitions N] [--outstanding N] [--linger-ms N] "
-                 "[--dimension N]\n");
-    return 2;
-  }
+  parse(argc, argv, &flags);
   KafkaLogOptions admin;
   admin.bootstrap_servers = flags.bootstrap;
   admin.client_id = "bench";

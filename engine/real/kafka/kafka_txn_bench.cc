@@ -19,10 +19,12 @@
 //       [--rounds 2000] [--batch 1] [--runs 3] [--partitions 16] [--property NAME=VALUE]...
 #include <librdkafka/rdkafka.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -43,29 +45,38 @@ struct Flags {
   std::vector<std::pair<std::string, std::string>> properties;  // --property NAME=VALUE, both modes
 };
 
-bool parse(int argc, char** argv, Flags* flags) {
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string arg = argv[i];
-    const char* value = argv[i + 1];
-    if (arg == "--bootstrap") {
-      flags->bootstrap = value;
-    } else if (arg == "--rounds") {
-      flags->rounds = std::atoi(value);
-    } else if (arg == "--batch") {
-      flags->batch = std::atoi(value);
-    } else if (arg == "--runs") {
-      flags->runs = std::atoi(value);
-    } else if (arg == "--partitions") {
-      flags->partitions = std::atoi(value);
-    } else if (arg == "--property" && std::string(value).find('=') != std::string::npos) {
-      const std::string kv = value;
-      flags->properties.emplace_back(kv.substr(0, kv.find('=')), kv.substr(kv.find('=') + 1));
-    } else {
-      return false;
-    }
+// Fills `flags` from the command line; --help, a bad value or a missing --bootstrap ends the
+// process (exit 0 for --help, 2 otherwise).
+void parse(int argc, char** argv, Flags* flags) {
+  CLI::App app{
+      "kafka_txn_bench: what a Kafka transaction per group of writes costs against "
+      "plain idempotent acks=all produces (scripts/bench-kafka runs it)."};
+  app.add_option("--bootstrap", flags->bootstrap, "broker address HOST:PORT")->required();
+  app.add_option("--rounds", flags->rounds, "groups of writes per run")
+      ->check(CLI::Range(1, std::numeric_limits<int>::max()))
+      ->capture_default_str();
+  app.add_option("--batch", flags->batch, "writes per group (one transaction each)")
+      ->check(CLI::Range(1, std::numeric_limits<int>::max()))
+      ->capture_default_str();
+  app.add_option("--runs", flags->runs, "recorded runs per mode")
+      ->check(CLI::Range(1, std::numeric_limits<int>::max()))
+      ->capture_default_str();
+  app.add_option("--partitions", flags->partitions, "partitions of the topic")
+      ->check(CLI::Range(1, std::numeric_limits<int>::max()))
+      ->capture_default_str();
+  std::vector<std::string> properties;
+  app.add_option("--property", properties, "librdkafka NAME=VALUE for both producers (repeat)")
+      ->check([](const std::string& kv) {
+        return kv.find('=') == std::string::npos || kv.front() == '=' ? "expected NAME=VALUE" : "";
+      });
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    std::exit(app.exit(e) == 0 ? 0 : 2);
   }
-  return argc % 2 == 1 && !flags->bootstrap.empty() && flags->rounds > 0 && flags->batch > 0 &&
-         flags->runs > 0 && flags->partitions > 0;
+  for (const std::string& kv : properties) {
+    flags->properties.emplace_back(kv.substr(0, kv.find('=')), kv.substr(kv.find('=') + 1));
+  }
 }
 
 void die(const std::string& what) {
@@ -153,12 +164,7 @@ double median(std::vector<double> v) {
 
 int main_(int argc, char** argv) {
   Flags flags;
-  if (!parse(argc, argv, &flags)) {
-    std::fprintf(stderr,
-                 "usage: kafka_txn_bench --bootstrap HOST:PORT [--rounds N] [--batch N] "
-                 "[--runs N] [--partitions N] [--property NAME=VALUE]...\n");
-    return 2;
-  }
+  parse(argc, argv, &flags);
   KafkaLogOptions admin;
   admin.bootstrap_servers = flags.bootstrap;
   admin.client_id = "txnbench";
