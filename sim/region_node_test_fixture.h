@@ -296,10 +296,8 @@ class Nodes {
     return out;
   }
 
-  Scheduler scheduler;
-
- private:
-  void start_node(size_t r, bool fresh_deployment) {
+  // The options region r's node starts with.
+  node::NodeOptions options(size_t r, bool fresh_deployment) const {
     const size_t n = regions_.size();
     node::NodeOptions o;
     o.self = {names_[r], RegionId(r + 1)};
@@ -311,6 +309,14 @@ class Nodes {
     o.collections.push_back(config);
     o.fresh_deployment = fresh_deployment;
     if (tweak_) tweak_(o);
+    return o;
+  }
+
+  Scheduler scheduler;
+
+ private:
+  void start_node(size_t r, bool fresh_deployment) {
+    node::NodeOptions o = options(r, fresh_deployment);
     Region& region = *regions_[r];
     region.timers = std::make_unique<ProcessTimers>(scheduler);
     region.offload.reset();

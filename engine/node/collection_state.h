@@ -9,6 +9,7 @@
 #include "engine/core/collection.h"
 #include "engine/core/segment_file.h"
 #include "engine/node/active_segment.h"
+#include "engine/node/own_writer_check.h"
 #include "engine/node/region_node.h"
 #include "engine/node/shard_producer.h"
 
@@ -30,6 +31,8 @@ struct RegionNode::CollectionState {
   // Per shard: the own partition's end offset at start, until the replay has read up to it
   // (then 0). While any is non-zero the node is recovering.
   std::vector<uint64_t> recover_until;
+  // Per shard: recognises another writer's records in the own partition (split brain).
+  std::vector<OwnWriterCheck> own_writes;
   // Session reads waiting for their token, filed under the token entry each still needs: an
   // applied record looks only at the reads filed under it, not at every waiting read (with
   // 10,000 reads parked, scanning all of them on every apply cut the apply rate ~10x:

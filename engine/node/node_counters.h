@@ -42,6 +42,9 @@ struct NodeCounters {
   uint64_t digest_checks = 0;         // comparisons where both sides had equal version vectors
   uint64_t digest_mismatches = 0;     // ... and different digests: divergence
   uint64_t tombstones_collected = 0;  // ids erased by garbage collection
+  // Records in the own log that this node did not write: another live node of this region
+  // (own_writer_check.h). Any is an alarm; the node then refuses writes.
+  uint64_t writer_conflicts = 0;
 };
 
 // One counter: its name in reports (JSON key, proto field, metric meridian_<name>_total), a
@@ -100,6 +103,9 @@ inline constexpr NodeCounterField kNodeCounterFields[] = {
      &NodeCounters::digest_mismatches},
     {"tombstones_collected", "Tombstones erased by garbage collection",
      &NodeCounters::tombstones_collected},
+    {"writer_conflicts",
+     "Records in the own log this node did not write: another live node of this region",
+     &NodeCounters::writer_conflicts},
 };
 
 // NodeCounters holds uint64_t fields only, so its size counts them: a field without a row

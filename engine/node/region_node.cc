@@ -47,6 +47,9 @@ Status RegionNode::start() {
           std::make_unique<ShardProducer>(env_, wal_topic(config.name), s, options_.producer));
     }
     state->next_sequence.assign(config.num_shards, 0);
+    // A re-send reaches back at most over the writes still pending (own_writer_check.h).
+    state->own_writes.assign(config.num_shards, OwnWriterCheck(options_.max_pending_writes +
+                                                               options_.producer.max_in_flight));
     state->writes_per_shard.assign(config.num_shards, 0);
     state->active.resize(config.num_shards);
     if (!collections_.emplace(config.name, std::move(state)).second) {
@@ -87,6 +90,7 @@ void RegionNode::begin_recovery(const Positions& from) {
       const uint64_t start = it == from.end() ? 0 : it->second;
       const uint64_t end = env_.log.end_offset(wal_topic(name), s);
       state->recover_until[s] = end > start ? end : 0;
+      state->own_writes[s].start(end);
       if (state->recover_until[s] > 0) ++recovering_partitions_;
       if (end > 0 && env_.log.start_offset(wal_topic(name), s) >= end &&
           needs_peer_recovery_.count({name, s}) != 0) {
@@ -134,6 +138,23 @@ void RegionNode::finish_recovering_partition() {
   if (--recovering_partitions_ == 0) {
     COVER("node_recovered");
     heartbeat();
+  }
+}
+
+void RegionNode::on_writer_conflict(const std::string& topic, uint32_t shard,
+                                    const std::string& why) {
+  COVER("writer_conflict");
+  ++counters_.writer_conflicts;
+  if (!writer_conflict_.empty()) return;  // reported once; counted every time
+  writer_conflict_ = topic + "/" + std::to_string(shard) + ": " + why;
+  // The acknowledged writes of whichever writer's copy of a sequence came second are lost: only
+  // stopping one of the two ends it. This node stops taking writes; so does the other once it
+  // reads this one's records.
+  if (observer_ != nullptr) {
+    observer_->on_durability_problem(
+        "another node is writing as region " + options_.self.name + ": " + writer_conflict_ +
+        "; this node no longer accepts writes (acknowledged writes of either node may have been "
+        "lost: stop one node and restart the other)");
   }
 }
 
@@ -215,6 +236,14 @@ void RegionNode::write(WriteRequest request, std::function<void(WriteResponse)> 
     done(std::move(response));
     return;
   }
+  if (!writer_conflict_.empty()) {
+    ++counters_.writes_rejected;
+    response.status = Status::unavailable(
+        "region node stopped accepting writes: another node is writing as region " +
+        options_.self.name + " (" + writer_conflict_ + "); stop one of them and restart the other");
+    done(std::move(response));
+    return;
+  }
   if (pending_writes() >= options_.max_pending_writes) {
     // Partition-aware admission: refuse fast instead of queueing without bound.
     COVER("producer_buffer_full");
@@ -235,6 +264,7 @@ void RegionNode::write(WriteRequest request, std::function<void(WriteResponse)> 
   response.timestamp = m.timestamp;
   std::string record;
   encode_mutation(m, &record);
+  state->own_writes[shard].issued(m.origin_sequence, record_crc(record));
   state->producers[shard]->enqueue(m.vector_id, std::move(record), std::move(response),
                                    [this, done = std::move(done)](WriteResponse r) {
                                      if (r.status.is_ok()) ++counters_.writes_acknowledged;
@@ -321,7 +351,13 @@ void RegionNode::on_record(const RegionInfo& origin, const std::string& collecti
     if (own) note_own_record(*state, record.partition, record.offset, 0);
     return;
   }
-  if (own) note_own_record(*state, record.partition, record.offset, scratch_.origin_sequence);
+  if (own) {
+    note_own_record(*state, record.partition, record.offset, scratch_.origin_sequence);
+    const std::string foreign = state->own_writes[record.partition].check(
+        record.offset, scratch_.origin_sequence, record_crc(record.value));
+    // Applied all the same: every region applies the log as it is, so all stay equal.
+    if (!foreign.empty()) on_writer_conflict(record.topic, record.partition, foreign);
+  }
   clock_.observe(scratch_.timestamp, env_.clock.wall_ms());
   Result<ApplyOutcome> outcome = state->collection->apply(scratch_);
   if (!outcome.is_ok()) {

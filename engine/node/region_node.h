@@ -308,6 +308,8 @@ class RegionNode {
   void begin_recovery(const Positions& from);
   void note_own_record(CollectionState& state, uint32_t shard, uint64_t offset, uint64_t sequence);
   void finish_own_recovery(CollectionState& state, uint32_t shard);
+  // The own partition `shard` of `collection` holds a record this incarnation did not write.
+  void on_writer_conflict(const std::string& topic, uint32_t shard, const std::string& why);
 
   const CollectionState* find(const std::string& name) const;
   SearchResponse search_locally(const CollectionState& state, const SearchRequest& request) const;
@@ -400,6 +402,9 @@ class RegionNode {
   // node stays recovering (no writes, no heartbeat) until it is installed.
   std::set<std::pair<std::string, uint32_t>> needs_peer_recovery_;
   std::set<std::pair<std::string, uint32_t>> own_log_gone_;
+  // Set when the own log holds a record this incarnation did not write (another live node of
+  // this region: own_writer_check.h): why, and from then on every write is refused.
+  std::string writer_conflict_;
   uint64_t digest_round_ = 0;  // which (shard, peer) the next digest check compares
 };
 

@@ -12,7 +12,10 @@
 #      through MirrorMaker 2's copy cannot be switched to direct reading on the same directory
 #      (the copies' offsets differ): exit 2, naming the region and both sources;
 #   4. a directly read region's own librdkafka properties (regions[i].kafka.properties) reach
-#      the handle for its cluster: one librdkafka rejects stops the node, naming the region.
+#      the handle for its cluster: one librdkafka rejects stops the node, naming the region;
+#   5. two live nodes of one region on separate data_dirs (as on two hosts, where no lock
+#      refuses the second): each notices the other's records in its own log partitions, says
+#      so on stderr and in its status (writer_conflicts), and refuses writes (503) from then on.
 # Usage: meridian_node_crash_itest.sh MERIDIAN_NODE GEN_CERTS SCRIPTS_KAFKA
 set -euo pipefail
 node=${1:?meridian-node binary}
@@ -129,6 +132,8 @@ loaded=$(status_counter segments_loaded)
 [[ $loaded -gt 0 ]] || fail "restart did not load checkpoint segments"
 load 1 200000 >/dev/null
 checked=$(check_all) || fail "writes after the restart: $checked"
+conflicts=$(status_counter writer_conflicts)
+[[ $conflicts -eq 0 ]] || fail "the restarted node took its predecessor for a second writer ($conflicts)"
 echo "ok: after restart all $checked acknowledged writes are served; $loaded segments loaded"
 
 kill -TERM "$pid"
@@ -185,3 +190,55 @@ set -e
 grep -q "log: .*far's cluster: .*no.such.property" "$work/bad-props.err" ||
   fail "an unknown property for far's cluster: $(cat "$work/bad-props.err")"
 echo "ok: far's own properties reach its handle: $(grep -m1 "far's cluster" "$work/bad-props.err" | cut -c1-200)"
+
+# Two live nodes of region solo on one cluster (data_dirs apart, as on two hosts).
+sed 's/^data_dir: data$/data_dir: data-one/' "$work/node.yaml" >"$work/one.yaml"
+sed 's/^data_dir: data$/data_dir: data-two/' "$work/node.yaml" >"$work/other.yaml"
+: >"$work/node.err"
+start_node "$work/one.yaml"
+first_pid=$pid first_http=$http
+trap 'kill -KILL "$first_pid" 2>/dev/null || true; lib_cleanup' EXIT
+start_node "$work/other.yaml"
+upsert() {  # HTTP ID
+  http POST "http://$1/v1/collections/docs/vectors" "{\"id\": \"$2\", \"embedding\": [1,2,3,4,5,6,7,8]}"
+}
+# Both write at once, 20 upserts each: whichever reads the other's records first stops (503 for
+# its remaining writes); one that wrote before it read the other's records stops too.
+python3 - "$first_http" "$http" <<'PY'
+import json, sys, threading, urllib.error, urllib.request
+def writer(address, name):
+    for i in range(20):
+        body = json.dumps({"id": f"{name}-{i}", "embedding": [1.0] * 8}).encode()
+        request = urllib.request.Request(f"http://{address}/v1/collections/docs/vectors",
+                                         data=body, method="POST",
+                                         headers={"Content-Type": "application/json"})
+        try:
+            urllib.request.urlopen(request, timeout=10).read()
+        except urllib.error.HTTPError:
+            pass
+threads = [threading.Thread(target=writer, args=(a, n))
+           for a, n in ((sys.argv[1], "one"), (sys.argv[2], "two"))]
+for t in threads: t.start()
+for t in threads: t.join()
+PY
+sleep 1  # each has read the other's records back by now
+stopped=0
+for node_http in "$first_http" "$http"; do
+  conflicts=$(http=$node_http status_counter writer_conflicts)
+  read -r code body <<<"$(upsert "$node_http" "after-$node_http")"
+  if [[ $conflicts -gt 0 ]]; then
+    [[ $code -eq 503 && $body == *"another node is writing as region solo"* ]] ||
+      fail "a write to $node_http after it saw $conflicts foreign records: $code $body"
+    stopped=$((stopped + 1))
+  else
+    # It saw nothing foreign: the other stopped before any of its records followed this one's.
+    [[ $code -eq 200 ]] || fail "a write to $node_http, which saw no other writer: $code $body"
+  fi
+done
+[[ $stopped -ge 1 ]] || fail "neither node noticed the other writer"
+reports=$(grep -c "another node is writing as region solo: wal.docs/" "$work/node.err" || true)
+[[ $reports -eq $stopped ]] || fail "$stopped nodes stopped, $reports reports on stderr (one each)"
+stop_node
+pid=$first_pid
+stop_node
+echo "ok: two live writers of region solo: $stopped of 2 noticed the other and refuse writes: $(grep -m1 "another node" "$work/node.err" | cut -c1-220)"

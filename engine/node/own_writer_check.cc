@@ -1,0 +1,49 @@
+#include "engine/node/own_writer_check.h"
+
+#include <cassert>
+
+namespace meridian::node {
+
+void OwnWriterCheck::issued(uint64_t sequence, uint32_t crc) {
+  if (crcs_.empty()) {
+    first_sequence_ = sequence;
+  } else {
+    assert(sequence == first_sequence_ + crcs_.size());
+  }
+  crcs_.push_back(crc);
+}
+
+std::string OwnWriterCheck::check(uint64_t offset, uint64_t sequence, uint32_t crc) {
+  // An earlier incarnation's record (read at recovery), or one delivered again.
+  if (offset < checked_until_) return "";
+  checked_until_ = offset + 1;
+  const std::string at = "sequence " + std::to_string(sequence) + " (offset " +
+                         std::to_string(offset) + "), appended after this node started, ";
+  if (crcs_.empty() || sequence < first_sequence_) {
+    return at + "is not one this node issued (its earliest kept is " +
+           (crcs_.empty() ? std::string("none") : std::to_string(first_sequence_)) + ")";
+  }
+  const uint64_t index = sequence - first_sequence_;
+  if (index >= crcs_.size()) {
+    return at + "is past the last this node issued (" +
+           std::to_string(first_sequence_ + crcs_.size() - 1) + ")";
+  }
+  if (crcs_[index] != crc) return at + "holds another record than the one this node wrote";
+  if (sequence > highest_read_) highest_read_ = sequence;
+  // What no re-send can reach any more (see the header) is forgotten; the newest stays, as the
+  // next issued sequence follows it.
+  while (crcs_.size() > 1 && first_sequence_ + window_ < highest_read_) {
+    crcs_.pop_front();
+    ++first_sequence_;
+  }
+  return "";
+}
+
+uint32_t record_crc(const std::string& record) {
+  if (record.size() < 4) return 0;
+  uint32_t crc = 0;
+  for (int i = 3; i >= 0; --i) crc = (crc << 8) | uint8_t(record[size_t(i)]);
+  return crc;
+}
+
+}  // namespace meridian::node

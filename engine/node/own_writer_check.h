@@ -1,0 +1,59 @@
+// Recognises records in a region's own log partition that this node incarnation did not write:
+// the sign of a second live writer for the region (split brain).
+//
+// Why: a region has one writer per partition. The simulator's log fences an earlier incarnation's
+// producer, but Kafka does not fence a *live* second node of the same region on another host
+// (KafkaLog's producer is idempotent, not transactional: docs/kafka.md, "Fencing"). Two writers
+// issue the same sequence numbers; every region keeps whichever copy comes first in the log (the
+// version vector drops the other as a duplicate), so all regions agree, but the other writer's
+// acknowledged write is gone without a trace. This check cannot prevent that (the write was
+// acknowledged once the broker had it), but it makes it loud within one read-back of the own
+// partition, so the node can stop taking writes instead of losing them for as long as both run.
+//
+// The rule: every record appended to the partition after this incarnation started (at or after
+// the partition's end offset then) must be one this incarnation issued, i.e. a sequence it issued,
+// carrying the same checksum (a record's first four bytes, CRC-32C of the rest, which includes
+// its timestamp: another writer's record of the same sequence differs with probability 1 - 2^-32).
+// Re-sends after a failed append repeat records (ShardProducer), but only records still pending,
+// so a re-sent record's sequence is never more than `window` (the admission bound) below the
+// highest sequence read back before it; checksums are kept that far back and no further.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <string>
+
+namespace meridian::node {
+
+class OwnWriterCheck {
+ public:
+  // `window`: how far below the highest sequence read back a legitimate re-send can be (at least
+  // the admission bound on pending writes).
+  explicit OwnWriterCheck(uint64_t window = 0) : window_(window) {}
+
+  // This incarnation owns the partition from `from_offset` (its end offset at start) on.
+  void start(uint64_t from_offset) { checked_until_ = from_offset; }
+
+  // This incarnation issued `sequence` (each one once, ascending) for a record with checksum `crc`.
+  void issued(uint64_t sequence, uint32_t crc);
+
+  // A record read back at `offset` with `sequence` and checksum `crc`. Returns "" if it is one
+  // this incarnation wrote, was appended before it started, or was checked already (a consumer
+  // may deliver a record twice), else why it cannot be this incarnation's.
+  std::string check(uint64_t offset, uint64_t sequence, uint32_t crc);
+
+  // Checksums kept (issued and not yet read back, plus the re-send window).
+  size_t kept() const { return crcs_.size(); }
+
+ private:
+  uint64_t window_;
+  uint64_t checked_until_ = 0;   // records at smaller offsets were checked (or predate start)
+  uint64_t first_sequence_ = 0;  // the sequence of crcs_.front(); 0 = nothing issued yet
+  uint64_t highest_read_ = 0;    // highest sequence read back that matched
+  std::deque<uint32_t> crcs_;    // by sequence, from first_sequence_
+};
+
+// The checksum field of an encoded record (its first four bytes, little-endian); 0 if shorter.
+uint32_t record_crc(const std::string& record);
+
+}  // namespace meridian::node
