@@ -38,6 +38,7 @@ struct DurabilityStats {
   uint64_t catch_up_bytes = 0;        // signatures + deltas
   uint64_t catch_up_full_bytes = 0;   // what full snapshot copies would have moved
   uint64_t tombstones_collected = 0;  // ids erased by garbage collection (not in any())
+  uint64_t writer_conflicts = 0;      // always 0 unless the engine has a bug (runner.cc)
   void add(const node::NodeCounters& c);
   bool any() const;
 };

@@ -34,7 +34,8 @@ class OwnWriterCheck {
   // This incarnation owns the partition from `from_offset` (its end offset at start) on.
   void start(uint64_t from_offset) { checked_until_ = from_offset; }
 
-  // This incarnation issued `sequence` (each one once, ascending) for a record with checksum `crc`.
+  // This incarnation issued `sequence` (each one once, ascending; a sequence skipped is never
+  // this node's) for a record with checksum `crc`.
   void issued(uint64_t sequence, uint32_t crc);
 
   // A record read back at `offset` with `sequence` and checksum `crc`. Returns "" if it is one
@@ -50,7 +51,8 @@ class OwnWriterCheck {
   uint64_t checked_until_ = 0;   // records at smaller offsets were checked (or predate start)
   uint64_t first_sequence_ = 0;  // the sequence of crcs_.front(); 0 = nothing issued yet
   uint64_t highest_read_ = 0;    // highest sequence read back that matched
-  std::deque<uint32_t> crcs_;    // by sequence, from first_sequence_
+  static constexpr uint64_t kNotIssued = ~uint64_t{0};
+  std::deque<uint64_t> crcs_;  // by sequence, from first_sequence_: a checksum or kNotIssued
 };
 
 // The checksum field of an encoded record (its first four bytes, little-endian); 0 if shorter.

@@ -72,6 +72,22 @@ TEST(OwnWriterCheck, KeepsChecksumsOnlyAsFarBackAsAResendCanReach) {
   EXPECT_EQ(check.check(102, 101, 101), "");
 }
 
+TEST(OwnWriterCheck, SkippedSequencesAreNeverThisNodes) {
+  OwnWriterCheck check(10);
+  check.start(0);
+  check.issued(1, 11);
+  check.issued(4, 44);  // 2 and 3 were issued elsewhere (the numbering moved past them)
+  EXPECT_EQ(check.check(0, 1, 11), "");
+  EXPECT_EQ(check.check(1, 2, 22),
+            "sequence 2 (offset 1), appended after this node started, is one this node skipped "
+            "and never issued");
+  EXPECT_EQ(check.check(2, 4, 44), "");
+  // A jump further than any re-send reaches starts afresh.
+  check.issued(100, 1000);
+  EXPECT_EQ(check.kept(), 1u);
+  EXPECT_EQ(check.check(3, 100, 1000), "");
+}
+
 TEST(OwnWriterCheck, RecordCrcReadsTheFirstFourBytesLittleEndian) {
   EXPECT_EQ(record_crc(std::string("\x78\x56\x34\x12rest", 8)), 0x12345678u);
   EXPECT_EQ(record_crc("abc"), 0u);
