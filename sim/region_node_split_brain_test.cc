@@ -101,6 +101,7 @@ TEST(RegionNodeSplitBrain, BothWritersNoticeTheOtherAndStopTakingWrites) {
 
   for (node::RegionNode* n : {&w.node(0), &second.node}) {
     EXPECT_GT(n->counters().writer_conflicts, 0u);
+    EXPECT_TRUE(mentions(n->writes_stopped(), "wal.c/")) << n->writes_stopped();
     auto refused = write_to(w, *n, upsert("after", 3));
     w.run_for(1 * kMillisecond);
     ASSERT_TRUE(refused->done);
@@ -140,6 +141,7 @@ TEST(RegionNodeSplitBrain, RestartsAndResendsAfterAnOutageAreNotASecondWriter) {
   EXPECT_TRUE(ok->r.status.is_ok()) << ok->r.status.to_string();
   EXPECT_GT(w.node(0).counters().writes_acknowledged, 0u);
   EXPECT_EQ(w.node(0).counters().writer_conflicts, 0u);
+  EXPECT_EQ(w.node(0).writes_stopped(), "");
   EXPECT_TRUE(w.observer(0).durability.empty());
   EXPECT_TRUE(w.node(0).collection(kColl)->same_state_as(*w.node(1).collection(kColl)));
 }

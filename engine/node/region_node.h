@@ -156,6 +156,9 @@ class RegionNode {
   Status start();
   // False while the node is still reading its own log after a start (writes are refused).
   bool recovered() const { return recovering_partitions_ == 0; }
+  // Why this node refuses every write for good: its own log holds another live writer's record
+  // (own_writer_check.h; a restart clears it). Empty while it accepts writes.
+  const std::string& writes_stopped() const { return writer_conflict_; }
 
   void write(WriteRequest request, std::function<void(WriteResponse)> done);
   // Answers at once when search_now() can; otherwise waits for the session token, or forwards.

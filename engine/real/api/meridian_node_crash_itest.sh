@@ -100,6 +100,14 @@ with urllib.request.urlopen(f"http://{sys.argv[1]}/v1/status", timeout=10) as r:
 PY
 }
 
+status_field() {  # name (a top-level field of /v1/status)
+  python3 - "$http" "$1" <<'PY'
+import json, sys, urllib.request
+with urllib.request.urlopen(f"http://{sys.argv[1]}/v1/status", timeout=10) as r:
+    print(json.load(r)[sys.argv[2]])
+PY
+}
+
 : >"$work/acked.txt"
 start_node
 # A second node on the same data_dir is refused at once, naming the owner; the first serves on.
@@ -225,12 +233,15 @@ sleep 1  # each has read the other's records back by now
 stopped=0
 for node_http in "$first_http" "$http"; do
   conflicts=$(http=$node_http status_counter writer_conflicts)
+  why=$(http=$node_http status_field writes_stopped)
   read -r code body <<<"$(upsert "$node_http" "after-$node_http")"
   if [[ $conflicts -gt 0 ]]; then
     [[ $code -eq 503 && $body == *"another node is writing as region solo"* ]] ||
       fail "a write to $node_http after it saw $conflicts foreign records: $code $body"
+    [[ $why == wal.docs/* ]] || fail "status writes_stopped of $node_http: '$why'"
     stopped=$((stopped + 1))
   else
+    [[ -z $why ]] || fail "status writes_stopped of $node_http, which saw no other writer: '$why'"
     # It saw nothing foreign: the other stopped before any of its records followed this one's.
     [[ $code -eq 200 ]] || fail "a write to $node_http, which saw no other writer: $code $body"
   fi

@@ -298,6 +298,7 @@ NodeStatus NodeService::snapshot() const {
   NodeStatus s;
   s.self = self_;
   s.recovered = node_.recovered();
+  s.writes_stopped = node_.writes_stopped();
   s.max_staleness = node_.max_staleness();
   for (const node::RegionInfo& r : regions_) {
     s.staleness.push_back({r.name, r.id, node_.staleness(r.id)});

@@ -122,7 +122,8 @@ struct CollectionStatus {
 
 struct NodeStatus {
   node::RegionInfo self;
-  bool recovered = false;  // RegionNode::recovered(): writes are accepted
+  bool recovered = false;      // RegionNode::recovered(): writes are accepted
+  std::string writes_stopped;  // RegionNode::writes_stopped(): "" unless a second writer was seen
   env::TimeNs max_staleness = 0;
   std::vector<OriginStaleness> staleness;  // every region, including this one (0)
   uint64_t pending_writes = 0;

@@ -241,6 +241,7 @@ void to_proto(const NodeStatus& in, v1::NodeStatusResponse* out) {
     alert->set_behind_ms(uint64_t(a.behind_for / env::kMillisecond));
   }
   out->set_recovered(in.recovered);
+  out->set_writes_stopped(in.writes_stopped);
   for (const CollectionStatus& cs : in.collections) {
     v1::CollectionStatus* pc = out->add_collections();
     pc->set_name(cs.config.name);

@@ -60,5 +60,18 @@ TEST(StatusCounters, JsonStatusCarriesEveryCounterValueAndNoOther) {
   EXPECT_EQ(counters.at("tombstones_collected").get<uint64_t>(), s.counters.tombstones_collected);
 }
 
+TEST(StatusCounters, BothReportsSayWhyWritesStoppedAndNothingWhileTheyAreAccepted) {
+  NodeStatus s = status_with_distinct_counters();
+  v1::NodeStatusResponse accepting;
+  to_proto(s, &accepting);
+  EXPECT_EQ(accepting.writes_stopped(), "");
+  EXPECT_EQ(to_json(s).at("writes_stopped"), "");
+  s.writes_stopped = "wal.docs/3: sequence 9 (offset 12), appended after this node started, ...";
+  v1::NodeStatusResponse stopped;
+  to_proto(s, &stopped);
+  EXPECT_EQ(stopped.writes_stopped(), s.writes_stopped);
+  EXPECT_EQ(to_json(s).at("writes_stopped"), s.writes_stopped);
+}
+
 }  // namespace
 }  // namespace meridian::real::api
