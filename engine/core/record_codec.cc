@@ -359,4 +359,8 @@ Result<Mutation> decode_mutation(std::string_view bytes) {
   return m;
 }
 
+uint32_t stored_record_crc(std::string_view bytes) {
+  return bytes.size() < kCrcOffset + 4 ? 0 : get_fixed<uint32_t>(bytes.data() + kCrcOffset);
+}
+
 }  // namespace meridian

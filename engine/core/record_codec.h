@@ -78,4 +78,8 @@ Result<Mutation> decode_mutation(std::string_view bytes);
 // and leaves `*out` valid but unspecified; do not use its contents.
 Status decode_mutation_into(std::string_view bytes, Mutation* out);
 
+// The crc32c field of an encoded record as stored (not verified); 0 if `bytes` is shorter than
+// that field. Two encodings of different mutations differ in it with probability 1 - 2^-32.
+uint32_t stored_record_crc(std::string_view bytes);
+
 }  // namespace meridian

@@ -376,6 +376,11 @@ TEST(RecordCodecTest, DecodedButInvalidMutationIsCorruption) {
 
 // ---- Exhaustive damage to a small record ---------------------------------------------------
 
+TEST(RecordCodecTest, StoredCrcReadsTheFirstFourBytesLittleEndian) {
+  EXPECT_EQ(stored_record_crc(std::string("\x78\x56\x34\x12rest", 8)), 0x12345678u);
+  EXPECT_EQ(stored_record_crc("abc"), 0u);
+}
+
 TEST(RecordCodecTest, EveryFlippedBitIsRejected) {
   for (const Mutation& m : {make_upsert(), make_delete()}) {
     const std::string good = encode(m);

@@ -49,11 +49,4 @@ std::string OwnWriterCheck::check(uint64_t offset, uint64_t sequence, uint32_t c
   return "";
 }
 
-uint32_t record_crc(const std::string& record) {
-  if (record.size() < 4) return 0;
-  uint32_t crc = 0;
-  for (int i = 3; i >= 0; --i) crc = (crc << 8) | uint8_t(record[size_t(i)]);
-  return crc;
-}
-
 }  // namespace meridian::node

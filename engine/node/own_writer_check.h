@@ -12,7 +12,7 @@
 //
 // The rule: every record appended to the partition after this incarnation started (at or after
 // the partition's end offset then) must be one this incarnation issued, i.e. a sequence it issued,
-// carrying the same checksum (a record's first four bytes, CRC-32C of the rest, which includes
+// carrying the same checksum (stored_record_crc(): CRC-32C of the rest, which includes
 // its timestamp: another writer's record of the same sequence differs with probability 1 - 2^-32).
 // Re-sends after a failed append repeat records (ShardProducer), but only records still pending,
 // so a re-sent record's sequence is never more than `window` (the admission bound) below the
@@ -54,8 +54,5 @@ class OwnWriterCheck {
   static constexpr uint64_t kNotIssued = ~uint64_t{0};
   std::deque<uint64_t> crcs_;  // by sequence, from first_sequence_: a checksum or kNotIssued
 };
-
-// The checksum field of an encoded record (its first four bytes, little-endian); 0 if shorter.
-uint32_t record_crc(const std::string& record);
 
 }  // namespace meridian::node

@@ -88,10 +88,5 @@ TEST(OwnWriterCheck, SkippedSequencesAreNeverThisNodes) {
   EXPECT_EQ(check.check(3, 100, 1000), "");
 }
 
-TEST(OwnWriterCheck, RecordCrcReadsTheFirstFourBytesLittleEndian) {
-  EXPECT_EQ(record_crc(std::string("\x78\x56\x34\x12rest", 8)), 0x12345678u);
-  EXPECT_EQ(record_crc("abc"), 0u);
-}
-
 }  // namespace
 }  // namespace meridian::node

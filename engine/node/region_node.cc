@@ -264,7 +264,7 @@ void RegionNode::write(WriteRequest request, std::function<void(WriteResponse)> 
   response.timestamp = m.timestamp;
   std::string record;
   encode_mutation(m, &record);
-  state->own_writes[shard].issued(m.origin_sequence, record_crc(record));
+  state->own_writes[shard].issued(m.origin_sequence, stored_record_crc(record));
   state->producers[shard]->enqueue(m.vector_id, std::move(record), std::move(response),
                                    [this, done = std::move(done)](WriteResponse r) {
                                      if (r.status.is_ok()) ++counters_.writes_acknowledged;
@@ -354,7 +354,7 @@ void RegionNode::on_record(const RegionInfo& origin, const std::string& collecti
   if (own) {
     note_own_record(*state, record.partition, record.offset, scratch_.origin_sequence);
     const std::string foreign = state->own_writes[record.partition].check(
-        record.offset, scratch_.origin_sequence, record_crc(record.value));
+        record.offset, scratch_.origin_sequence, stored_record_crc(record.value));
     // Applied all the same: every region applies the log as it is, so all stay equal.
     if (!foreign.empty()) on_writer_conflict(record.topic, record.partition, foreign);
   }

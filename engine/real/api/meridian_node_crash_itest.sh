@@ -92,21 +92,16 @@ print(len(want))
 PY
 }
 
-status_counter() {  # name
-  python3 - "$http" "$1" <<'PY'
+status_field() {  # KEY... (a path into /v1/status)
+  python3 - "$http" "$@" <<'PY'
 import json, sys, urllib.request
 with urllib.request.urlopen(f"http://{sys.argv[1]}/v1/status", timeout=10) as r:
-    print(json.load(r)["counters"][sys.argv[2]])
+    value = json.load(r)
+for key in sys.argv[2:]: value = value[key]
+print(value)
 PY
 }
-
-status_field() {  # name (a top-level field of /v1/status)
-  python3 - "$http" "$1" <<'PY'
-import json, sys, urllib.request
-with urllib.request.urlopen(f"http://{sys.argv[1]}/v1/status", timeout=10) as r:
-    print(json.load(r)[sys.argv[2]])
-PY
-}
+status_counter() { status_field counters "$1"; }  # NAME
 
 : >"$work/acked.txt"
 start_node
