@@ -64,7 +64,7 @@ Result<int> HttpGateway::start(const std::string& host, int port) {
                                                     options_.tls_files.key.c_str(),
                                                     options_.tls_files.ca.c_str());
     if (!ssl->is_valid()) {
-      return Status::invalid_argument("listen.http_tls: cannot load tls.cert / tls.key / tls.ca");
+      return Status::invalid_argument("TLS: cannot load tls.cert / tls.key / tls.ca");
     }
     server_ = std::move(ssl);
   } else {

@@ -3,7 +3,8 @@
 #   --help exits 0; a bad config names the field and exits 2; the node serves HTTP (upsert,
 #   then a session search sees it: read-your-writes), GET /metrics passes promtool and has every
 #   metric dashboards/meridian.json and deploy/prometheus's alerts query (also on the separate
-#   listen.metrics listener, which serves nothing else), and SIGTERM shuts it down with exit 0.
+#   listen.metrics listener, which serves nothing else, and over mutual TLS with
+#   listen.metrics_tls), and SIGTERM shuts it down with exit 0.
 # Usage: meridian_node_cli_test.sh MERIDIAN_NODE GEN_CERTS
 set -euo pipefail
 node=${1:?meridian-node binary}
@@ -134,3 +135,50 @@ kill "$idle_client" 2>/dev/null || true
 grep -q "stopped" "$work/node.err" || fail "no clean stop: $(cat "$work/node.err")"
 ((stop_ms < 2500)) || fail "SIGTERM took $stop_ms ms with an idle keep-alive connection open"
 echo "ok: SIGTERM -> exit 0 in $stop_ms ms (an idle keep-alive connection open)"
+
+# listen.metrics_tls: the metrics listener over HTTPS, for a scraper with a certificate of the
+# cluster CA only (Prometheus's tls_config: ca_file, cert_file, key_file).
+sed 's#metrics: 127.0.0.1:0}#metrics: 127.0.0.1:0, metrics_tls: true}#' "$work/node.yaml" \
+  >"$work/tls-metrics.yaml"
+grep -q "metrics_tls: true" "$work/tls-metrics.yaml" || fail "could not write tls-metrics.yaml"
+start_node "$work/tls-metrics.yaml"
+metrics=$(grep -o 'metrics=[0-9.]*:[0-9]*' "$work/node.out" | cut -d= -f2)
+[[ -n $metrics ]] || fail "no metrics listener in $(cat "$work/node.out")"
+python3 - "$metrics" "$work/certs" <<'PY' || fail "metrics over mutual TLS"
+import http.client, ssl, sys
+host, port = sys.argv[1].rsplit(":", 1)
+certs = sys.argv[2]
+def get(path, cert=None):
+    ctx = ssl.create_default_context(cafile=f"{certs}/ca.pem")
+    if cert:
+        ctx.load_cert_chain(f"{certs}/{cert}.pem", f"{certs}/{cert}.key")
+    c = http.client.HTTPSConnection(host, int(port), context=ctx, timeout=10)
+    try:
+        c.request("GET", path)
+        r = c.getresponse()
+        return r.status, r.read().decode()
+    except (OSError, http.client.HTTPException) as e:
+        return None, repr(e)
+    finally:
+        c.close()
+status, body = get("/metrics", "client")
+if status != 200 or "meridian_writes_acknowledged_total" not in body:
+    sys.exit(f"with a cluster certificate: {status} {body[:200]}")
+status, body = get("/v1/status", "client")
+if status != 404:
+    sys.exit(f"the TLS metrics listener served /v1/status: {status}")
+for cert in (None, "rogue"):
+    status, body = get("/metrics", cert)
+    if status is not None:
+        sys.exit(f"client certificate {cert}: served {status}, expected the handshake refused")
+c = http.client.HTTPConnection(host, int(port), timeout=10)
+try:
+    c.request("GET", "/metrics")
+    status = c.getresponse().status
+    sys.exit(f"plain HTTP to the TLS listener: {status}")
+except (OSError, http.client.HTTPException):
+    pass
+print("ok: listen.metrics_tls serves /metrics to a cluster certificate only "
+      "(none, another CA's and plain HTTP refused)")
+PY
+stop_node

@@ -363,7 +363,7 @@ NodeConfig read_config(const Reader& r, const YAML::Node& root, const std::strin
   }
 
   const YAML::Node listen = r.required(root, "", "listen");
-  r.map(listen, "listen", {"grpc", "http", "http_tls", "http_threads", "metrics"});
+  r.map(listen, "listen", {"grpc", "http", "http_tls", "http_threads", "metrics", "metrics_tls"});
   read_address(r, r.required(listen, "listen", "grpc"), "listen.grpc", &config.grpc_listen);
   if (listen["http"].IsDefined())
     read_address(r, listen["http"], "listen.http", &config.http_listen);
@@ -371,6 +371,12 @@ NodeConfig read_config(const Reader& r, const YAML::Node& root, const std::strin
     read_address(r, listen["metrics"], "listen.metrics", &config.metrics_listen);
   if (listen["http_tls"].IsDefined()) {
     config.http_tls = r.boolean(listen["http_tls"], "listen.http_tls");
+  }
+  if (listen["metrics_tls"].IsDefined()) {
+    config.metrics_tls = r.boolean(listen["metrics_tls"], "listen.metrics_tls");
+    if (config.metrics_tls && config.metrics_listen.empty()) {
+      r.fail(listen["metrics_tls"], "listen.metrics_tls", "needs listen.metrics (an address)");
+    }
   }
   if (listen["http_threads"].IsDefined()) {
     config.http_threads = r.uint(listen["http_threads"], "listen.http_threads", 1, 1024);

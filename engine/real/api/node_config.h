@@ -11,7 +11,8 @@
 //   log: {kind: kafka, bootstrap_servers: 127.0.0.1:9092}   # or {kind: memory}
 //                                      # optional: properties, producer, consumer (librdkafka)
 //   tls: {ca: ca.pem, cert: node.pem, key: node.key}
-//   listen: {grpc: 127.0.0.1:7001, http: 127.0.0.1:8001}   # optional: metrics: <host:port>
+//   listen: {grpc: 127.0.0.1:7001, http: 127.0.0.1:8001}   # optional: metrics: <host:port>,
+//                                      # metrics_tls (HTTPS + client certificates)
 //   collections:
 //     - {name: docs, dimension: 64, metric: cosine, index: hnsw, shards: 16}
 //   data_dir: /var/lib/meridian/us-east   # optional: checkpoints (segments + manifest)
@@ -71,10 +72,13 @@ struct NodeConfig {
   std::string tls_server_name;  // optional: name checked in peers' certificates
   std::string grpc_listen;      // host:port
   std::string http_listen;      // host:port; empty = no HTTP gateway
-  // host:port; empty = none. A plain-HTTP listener with GET /metrics and /healthz only, for a
-  // Prometheus scraper where the gateway is off or requires client certificates.
+  // host:port; empty = none. A listener with GET /metrics and /healthz only, for a Prometheus
+  // scraper where the gateway is off or requires client certificates.
   std::string metrics_listen;
   bool http_tls = false;
+  // The metrics listener over HTTPS with mutual TLS (the same tls files and cluster CA as the
+  // data plane): for scrapes that cross hosts. Default plain HTTP, which needs no certificates.
+  bool metrics_tls = false;
   size_t http_threads = 8;
   // Workers that run searches off the event loop (NodeServiceOptions::search_threads); 0 = on
   // the loop. YAML engine.search_threads; default: the number of cores.

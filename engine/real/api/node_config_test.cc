@@ -168,7 +168,7 @@ TEST(NodeConfig, ErrorsNameTheLineAndTheField) {
             "node.yaml:6: tls.ca: missing");
   EXPECT_EQ(error_of(replaced(kGood, "listen: {grpc", "listen: {grcp")),
             "node.yaml:7: listen.grcp: unknown key (allowed: grpc, http, http_tls, "
-            "http_threads, metrics)");
+            "http_threads, metrics, metrics_tls)");
   EXPECT_EQ(error_of(replaced(kGood, "grpc: 127.0.0.1:7001, http", "grpc: nowhere, http")),
             "node.yaml:7: listen.grpc: 'nowhere' is not host:port");
   EXPECT_EQ(error_of(replaced(kGood, "{name: us-east, id: 1, grpc", "{name: us-east, id: 3, grpc")),
@@ -191,6 +191,23 @@ TEST(NodeConfig, AMetricsListenerIsOptional) {
   EXPECT_EQ(
       error_of(replaced(kGood, "http: 127.0.0.1:8001}", "http: 127.0.0.1:8001, metrics: 9101}")),
       "node.yaml:7: listen.metrics: '9101' is not host:port");
+}
+
+TEST(NodeConfig, TheMetricsListenerCanRequireClientCertificates) {
+  EXPECT_FALSE(parse_node_config(kGood, "node.yaml")->metrics_tls);  // plain HTTP by default
+  Result<NodeConfig> c = parse_node_config(
+      replaced(kGood, "http: 127.0.0.1:8001}",
+               "http: 127.0.0.1:8001, metrics: 127.0.0.1:9101, metrics_tls: true}"),
+      "node.yaml");
+  ASSERT_TRUE(c.is_ok()) << c.status().to_string();
+  EXPECT_TRUE(c->metrics_tls);
+  // TLS for a listener that is not there is a mistake to point out, not to ignore.
+  EXPECT_EQ(error_of(replaced(kGood, "http: 127.0.0.1:8001}",
+                              "http: 127.0.0.1:8001, metrics_tls: true}")),
+            "node.yaml:7: listen.metrics_tls: needs listen.metrics (an address)");
+  EXPECT_EQ(error_of(replaced(kGood, "http: 127.0.0.1:8001}",
+                              "http: 127.0.0.1:8001, metrics: 127.0.0.1:9101, metrics_tls: 2}")),
+            "node.yaml:7: listen.metrics_tls: must be true or false");
 }
 
 TEST(NodeConfig, MemoryModeWithOneRegion) {

@@ -220,9 +220,11 @@ int run(const NodeConfig& config, const TlsPem& pem) {
   http_options.tls = config.http_tls;
   http_options.tls_files = config.tls;
   HttpGateway http(service, http_options);
-  HttpOptions metrics_options;  // plain HTTP, /metrics and /healthz: a scrape and a probe at once
+  HttpOptions metrics_options;  // /metrics and /healthz only: a scrape and a probe at once
   metrics_options.threads = 2;
   metrics_options.operations_only = true;
+  metrics_options.tls = config.metrics_tls;
+  metrics_options.tls_files = config.tls;
   HttpGateway metrics(service, metrics_options);
   // Binds `listen` ("host:port", port 0 picks one) for `gateway`; "" = off. Returns the bound
   // "host:port" ("off" when not configured) or the error.
