@@ -77,8 +77,10 @@ Result<std::unique_ptr<env::Log>> open_local_log(EventLoop& loop, const NodeConf
   Result<std::unique_ptr<KafkaLog>> log = KafkaLog::create(loop, options);
   if (!log.is_ok()) return log.status();
   // RegionNode::start() reads this region's end offsets to continue its sequences after an
-  // earlier incarnation's: they must be exact before it runs, not the background refresh's.
-  std::vector<std::pair<std::string, uint32_t>> own;
+  // earlier incarnation's, and its heartbeat topic's to pass the newest heartbeat's stamp and
+  // writer epoch: they must be exact before it runs, not the background refresh's (0 until its
+  // first round, which would skip both).
+  std::vector<std::pair<std::string, uint32_t>> own{{node::kHeartbeatTopic, 0}};
   for (const CollectionConfig& c : config.node.collections) {
     for (uint32_t s = 0; s < c.num_shards; ++s) own.emplace_back(node::wal_topic(c.name), s);
   }
