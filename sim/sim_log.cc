@@ -74,8 +74,11 @@ const SimLogCluster::Partition* SimLogCluster::find_partition(const std::string&
 
 void SimLogCluster::produce(const std::string& topic, uint32_t partition, std::string key,
                             std::string value, ProduceDone done) {
-  produce_as(node_producer_, topic, partition, std::move(key), std::move(value), std::move(done));
+  produce_as(node_producer_, topic, partition, std::move(key), std::move(value), std::move(done),
+             producers_.at(node_producer_).writer);
 }
+
+void SimLogCluster::set_writer(uint64_t writer) { producers_.at(node_producer_).writer = writer; }
 
 SimLogCluster::ProducerId SimLogCluster::new_producer(size_t buffer_records) {
   assert(buffer_records >= 1);
@@ -91,7 +94,8 @@ void SimLogCluster::fail_soon(ProduceDone done, Status status) {
 }
 
 void SimLogCluster::produce_as(ProducerId producer, const std::string& topic, uint32_t partition,
-                               std::string key, std::string value, ProduceDone done) {
+                               std::string key, std::string value, ProduceDone done,
+                               uint64_t writer) {
   ++stats_.produced;
   auto pit = producers_.find(producer);
   assert(pit != producers_.end() && !pit->second.dead);
@@ -122,7 +126,8 @@ void SimLogCluster::produce_as(ProducerId producer, const std::string& topic, ui
              std::move(value),
              std::move(done),
              /*doomed=*/!up_ || lane.doomed,
-             0};
+             0,
+             writer};
   pd.deadline_timer = scheduler_.after(spec_.produce_timeout_ns, [this, id] { on_deadline(id); });
   if (pd.doomed) {
     lane.doomed = true;  // produced while down: never appended
@@ -156,7 +161,7 @@ void SimLogCluster::on_acked(uint64_t id) {
   assert(!lane.pending.empty() && lane.pending.front() == id);
   Partition* p = find_partition(pd.topic, pd.partition);
   assert(p != nullptr);
-  append(pd.topic, pd.partition, *p, std::move(pd.key), std::move(pd.value));
+  append(pd.topic, pd.partition, *p, std::move(pd.key), std::move(pd.value), pd.writer);
   const uint64_t offset = p->start_offset + p->records.size() - 1;
   ProduceDone done = take(id);
   if (done) done(Status::ok(), offset);
@@ -228,10 +233,11 @@ SimLogCluster::ProduceDone SimLogCluster::take(uint64_t id) {
 }
 
 void SimLogCluster::append(const std::string& topic, uint32_t partition, Partition& p,
-                           std::string key, std::string value) {
+                           std::string key, std::string value, uint64_t writer) {
   trim(topic, partition, p);
   const uint64_t offset = p.start_offset + p.records.size();
-  p.records.push_back(env::LogRecord{topic, partition, offset, std::move(key), std::move(value)});
+  p.records.push_back(
+      env::LogRecord{topic, partition, offset, std::move(key), std::move(value), writer});
   p.appended_at.push_back(scheduler_.now());
   ++stats_.appended;
   kick(PartitionKey{topic, partition});

@@ -134,6 +134,9 @@ class SimLogCluster final : public env::Log {
   // the same partition. end_offset() is the high watermark, also while the cluster is down.
   void produce(const std::string& topic, uint32_t partition, std::string key, std::string value,
                ProduceDone done) override;
+  // Stamps the node producer's records (a crashed node's successor gets a fresh producer,
+  // unstamped until it sets its own).
+  void set_writer(uint64_t writer) override;
   void subscribe(const std::string& topic, uint32_t partition, uint64_t from_offset,
                  RecordFn on_record) override;
   uint64_t end_offset(const std::string& topic, uint32_t partition) const override;
@@ -141,8 +144,9 @@ class SimLogCluster final : public env::Log {
   // Producers other than the node's (e.g. a mirror's): each has its own buffer limit and its
   // own gapless lanes. Producer ids are never reused.
   ProducerId new_producer(size_t buffer_records);
+  // `writer` stamps the record (LogRecord::writer; a mirror passes the source record's on).
   void produce_as(ProducerId producer, const std::string& topic, uint32_t partition,
-                  std::string key, std::string value, ProduceDone done);
+                  std::string key, std::string value, ProduceDone done, uint64_t writer = 0);
 
   // --- faults ---
   // Down: a region outage or all brokers killed (see the model above). Coming back up resumes
@@ -199,7 +203,8 @@ class SimLogCluster final : public env::Log {
   struct Producer {
     size_t buffered = 0;  // produces neither acknowledged nor failed
     size_t limit = 0;
-    bool dead = false;  // drop_clients(): callbacks are dropped
+    bool dead = false;    // drop_clients(): callbacks are dropped
+    uint64_t writer = 0;  // set_writer (the node's producer only)
   };
   // One producer's pending records to one partition, in produce order (gapless lane).
   struct Lane {
@@ -216,6 +221,7 @@ class SimLogCluster final : public env::Log {
     ProduceDone done;
     bool doomed = false;
     Scheduler::TimerId deadline_timer = 0;
+    uint64_t writer = 0;
   };
   struct Subscription {
     uint64_t id = 0;  // changes when replaced; stale events compare it
@@ -248,7 +254,7 @@ class SimLogCluster final : public env::Log {
   // producer died.
   ProduceDone take(uint64_t id);
   void append(const std::string& topic, uint32_t partition, Partition& p, std::string key,
-              std::string value);
+              std::string value, uint64_t writer);
   void trim(const std::string& topic, uint32_t partition, Partition& p);
   void kick(const PartitionKey& key);
   void start_response(Subscription& sub, const PartitionKey& key);

@@ -139,10 +139,12 @@ void SimMirror::on_response(uint64_t attempt, const SimLogCluster::FetchResult& 
       --budget;
       ++stats_.records_fetched;
       ++appends_outstanding_;
-      target_.produce_as(producer_, target_topic_, p, r.key, r.value,
-                         [this, attempt, p, offset = r.offset](Status status, uint64_t) {
-                           on_appended(attempt, p, offset, status.is_ok());
-                         });
+      target_.produce_as(
+          producer_, target_topic_, p, r.key, r.value,
+          [this, attempt, p, offset = r.offset](Status status, uint64_t) {
+            on_appended(attempt, p, offset, status.is_ok());
+          },
+          r.writer);
     }
   }
   if (appends_outstanding_ == 0) end_cycle(/*ok=*/true);  // nothing new: the fetch waited

@@ -64,6 +64,9 @@ struct LogRecord {
   uint64_t offset = 0;
   std::string key;
   std::string value;
+  // Which node incarnation produced it: the id it gave Log::set_writer (a Kafka record header),
+  // 0 if none (a producer that never set one, e.g. an older build).
+  uint64_t writer = 0;
 };
 
 // This region's log cluster, with Kafka semantics: topics of numbered partitions, each an
@@ -82,6 +85,12 @@ class Log {
   // in the log; the caller must not acknowledge the write as durable.
   virtual void produce(const std::string& topic, uint32_t partition, std::string key,
                        std::string value, ProduceDone done) = 0;
+
+  // Stamps every record produced from now on with `writer` (LogRecord::writer), so that whoever
+  // reads the log can tell which node incarnation appended a record: the region node's defence
+  // against a second live node of its region (own_writer_check.h). 0 (the default) stamps none.
+  // A log that cannot carry it may ignore it: records then read back with writer 0.
+  virtual void set_writer(uint64_t writer) { (void)writer; }
 
   // Delivers the records of topic/partition in offset order, starting at `from_offset`, as they
   // become available, until the process ends. Creating a subscription for a topic that does not

@@ -24,7 +24,8 @@ void MemoryLog::produce(const std::string& topic, uint32_t partition, std::strin
   const PartitionKey pk{topic, partition};
   std::deque<env::LogRecord>& records = partitions_[pk];
   const uint64_t offset = records.size();
-  records.push_back(env::LogRecord{topic, partition, offset, std::move(key), std::move(value)});
+  records.push_back(
+      env::LogRecord{topic, partition, offset, std::move(key), std::move(value), writer_});
   bytes_ += size;
   loop_.post([alive, done = std::move(done), offset] {
     if (alive.lock()) done(Status::ok(), offset);

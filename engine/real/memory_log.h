@@ -48,6 +48,7 @@ class MemoryLog final : public env::Log {
 
   void produce(const std::string& topic, uint32_t partition, std::string key, std::string value,
                ProduceDone done) override;
+  void set_writer(uint64_t writer) override { writer_ = writer; }
   void subscribe(const std::string& topic, uint32_t partition, uint64_t from_offset,
                  RecordFn on_record) override;
   uint64_t end_offset(const std::string& topic, uint32_t partition) const override;
@@ -73,6 +74,7 @@ class MemoryLog final : public env::Log {
   std::map<PartitionKey, Subscription> subs_;
   uint64_t next_sub_ = 1;
   size_t bytes_ = 0;
+  uint64_t writer_ = 0;  // set_writer
   // Tasks posted to the loop hold a weak reference: they do nothing once the log is gone.
   std::shared_ptr<MemoryLog*> alive_;
 };

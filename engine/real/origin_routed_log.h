@@ -30,6 +30,7 @@ class OriginRoutedLog final : public env::Log {
 
   void produce(const std::string& topic, uint32_t partition, std::string key, std::string value,
                ProduceDone done) override;
+  void set_writer(uint64_t writer) override { local_.set_writer(writer); }  // produce is local
   void subscribe(const std::string& topic, uint32_t partition, uint64_t from_offset,
                  RecordFn on_record) override;
   uint64_t end_offset(const std::string& topic, uint32_t partition) const override;

@@ -153,6 +153,11 @@ KafkaLog::~KafkaLog() {
 // ---------------------------------------------------------------------------------------------
 // Produce
 
+void KafkaLog::set_writer(uint64_t writer) {
+  writer_ = writer;
+  for (int b = 0; b < 8; ++b) writer_header_[b] = char(writer >> (8 * b));
+}
+
 void KafkaLog::produce(const std::string& topic, uint32_t partition, std::string key,
                        std::string value, ProduceDone done) {
   assert(done);
@@ -180,11 +185,22 @@ void KafkaLog::produce(const std::string& topic, uint32_t partition, std::string
     return;
   }
   // The bytes are copied (F_COPY); the opaque carries our id into the delivery report.
-  const rd_kafka_resp_err_t err = rd_kafka_producev(
-      producer_, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(int32_t(partition)),
-      RD_KAFKA_V_KEY(key.data(), key.size()), RD_KAFKA_V_VALUE(value.data(), value.size()),
-      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-      RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(uintptr_t(id))), RD_KAFKA_V_END);
+  // The header is copied by producev like the key and the value.
+  const rd_kafka_resp_err_t err =
+      writer_ == 0
+          ? rd_kafka_producev(
+                producer_, RD_KAFKA_V_TOPIC(topic.c_str()),
+                RD_KAFKA_V_PARTITION(int32_t(partition)), RD_KAFKA_V_KEY(key.data(), key.size()),
+                RD_KAFKA_V_VALUE(value.data(), value.size()),
+                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(uintptr_t(id))), RD_KAFKA_V_END)
+          : rd_kafka_producev(
+                producer_, RD_KAFKA_V_TOPIC(topic.c_str()),
+                RD_KAFKA_V_PARTITION(int32_t(partition)), RD_KAFKA_V_KEY(key.data(), key.size()),
+                RD_KAFKA_V_VALUE(value.data(), value.size()),
+                RD_KAFKA_V_HEADER(kWriterHeader, writer_header_, ssize_t(sizeof writer_header_)),
+                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(uintptr_t(id))), RD_KAFKA_V_END);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     fail_now(id, key_of_partition,
              "kafka: produce to " + partition_name(topic, partition) +
@@ -367,6 +383,17 @@ void KafkaLog::deliver(rd_kafka_message_t* message) {
   scratch_.offset = offset;
   scratch_.key.assign(static_cast<const char*>(message->key), message->key_len);
   scratch_.value.assign(static_cast<const char*>(message->payload), message->len);
+  scratch_.writer = 0;
+  rd_kafka_headers_t* headers = nullptr;
+  const void* writer = nullptr;
+  size_t writer_size = 0;
+  if (rd_kafka_message_headers(message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+      rd_kafka_header_get_last(headers, kWriterHeader, &writer, &writer_size) ==
+          RD_KAFKA_RESP_ERR_NO_ERROR &&
+      writer_size == 8) {
+    const auto* bytes = static_cast<const unsigned char*>(writer);
+    for (int b = 7; b >= 0; --b) scratch_.writer = (scratch_.writer << 8) | bytes[b];
+  }
   ++stats_.records_delivered;
   sub.on_record(scratch_);
 }

@@ -109,6 +109,9 @@ struct KafkaLogStats {
   uint64_t stale_records_skipped = 0;  // offsets below the position (after a re-assignment)
 };
 
+// The record header that names the node incarnation that produced a record (env::Log::set_writer).
+inline constexpr const char* kWriterHeader = "meridian-writer";
+
 class KafkaLog final : public env::Log {
  public:
   // Creates the handles and registers the poller with `loop`. Fails (kInvalidArgument) when
@@ -128,6 +131,9 @@ class KafkaLog final : public env::Log {
 
   void produce(const std::string& topic, uint32_t partition, std::string key, std::string value,
                ProduceDone done) override;
+  // Carried as the record header kWriterHeader (8 bytes, little-endian) of every record produced
+  // after the call; read back into LogRecord::writer (MirrorMaker 2 copies headers too).
+  void set_writer(uint64_t writer) override;
   void subscribe(const std::string& topic, uint32_t partition, uint64_t from_offset,
                  RecordFn on_record) override;
   uint64_t end_offset(const std::string& topic, uint32_t partition) const override;
@@ -213,7 +219,9 @@ class KafkaLog final : public env::Log {
   const void* cached_topic_ = nullptr;  // librdkafka's topic handle of that record
   uint32_t cached_partition_ = 0;
   Subscription* cached_subscription_ = nullptr;
-  env::LogRecord scratch_;  // reused for every delivered record
+  env::LogRecord scratch_;      // reused for every delivered record
+  uint64_t writer_ = 0;         // set_writer; 0: no header
+  char writer_header_[8] = {};  // writer_, little-endian
   KafkaLogStats stats_;
   // The poller holds this; it turns false when the log is destroyed.
   std::shared_ptr<std::atomic<bool>> alive_;

@@ -127,6 +127,23 @@ TEST(KafkaLog, ProducedRecordsAreAckedInOrderAndReadBackExactly) {
   }
 }
 
+TEST(KafkaLog, RecordsCarryTheWriterIdTheyWereProducedWith) {
+  create(*shared_broker, "writers", 1);
+  EventLoop loop;
+  auto log = make_log(loop, options_for(*shared_broker, "writers"));
+  ASSERT_NE(log, nullptr);
+  constexpr uint64_t kWriter = (uint64_t(3) << 32) | 0xfeedbeef;  // every byte distinct from 0
+  for (const Ack& ack : produce_all(loop, *log, "writers", 0, 0, 3))
+    ASSERT_TRUE(ack.status.is_ok());
+  log->set_writer(kWriter);
+  for (const Ack& ack : produce_all(loop, *log, "writers", 0, 3, 3))
+    ASSERT_TRUE(ack.status.is_ok());
+  std::vector<uint64_t> writers;
+  log->subscribe("writers", 0, 0, [&](const env::LogRecord& r) { writers.push_back(r.writer); });
+  ASSERT_TRUE(loop.run_until([&] { return writers.size() >= 6; }, seconds(30))) << writers.size();
+  EXPECT_EQ(writers, (std::vector<uint64_t>{0, 0, 0, kWriter, kWriter, kWriter}));
+}
+
 TEST(KafkaLog, SubscriptionFromAMiddleOffsetSeesTheRestAndTheTail) {
   create(*shared_broker, "middle", 1);
   EventLoop loop;

@@ -52,12 +52,15 @@ TEST(KafkaMirror, RecordsOfAAppearOnBUnderTheOriginPrefix) {
   auto on_b = KafkaLog::create(loop, options_for(*b.value(), "reader-b"));
   ASSERT_TRUE(on_b.is_ok()) << on_b.status().to_string();
 
+  constexpr uint64_t kWriter = (uint64_t(2) << 32) | 0x01020304;
   // Subscribe on b first: "a.wal.c" does not exist until MirrorMaker creates it.
   using Seen = std::tuple<uint32_t, uint64_t, std::string, std::string>;
   std::vector<Seen> seen;
   for (uint32_t p = 0; p < 3; ++p) {
     on_b.value()->subscribe("a.wal.c", p, 0, [&](const env::LogRecord& r) {
       EXPECT_EQ(r.topic, "a.wal.c");
+      // The writer id travels as a record header, which MirrorMaker 2 copies.
+      EXPECT_EQ(r.writer, kWriter) << r.offset;
       seen.emplace_back(r.partition, r.offset, r.key, r.value);
     });
   }
@@ -67,6 +70,7 @@ TEST(KafkaMirror, RecordsOfAAppearOnBUnderTheOriginPrefix) {
 
   std::vector<Seen> sent;
   int acked = 0;
+  on_a.value()->set_writer(kWriter);
   for (int i = 0; i < 12; ++i) {
     const uint32_t partition = uint32_t(i % 3);
     std::string key = "id-" + std::to_string(i);

@@ -38,6 +38,7 @@ struct Flags {
   int outstanding = 20'000;
   int linger_ms = 1;
   int dimension = 128;
+  uint64_t writer = 0;  // KafkaLog::set_writer (a record header); 0: none
 };
 
 // Fills `flags` from the command line; --help, a bad value or a missing --bootstrap ends the
@@ -65,6 +66,10 @@ void parse(int argc, char** argv, Flags* flags) {
       ->capture_default_str();
   app.add_option("--dimension", flags->dimension, "embedding dimension of the records")
       ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  app.add_option("--writer", flags->writer,
+                 "writer id stamped on every record as a header, as a region node does "
+                 "(0: no header)")
       ->capture_default_str();
   try {
     app.parse(argc, argv);
@@ -114,6 +119,7 @@ RunResult run_once(const Flags& flags, const std::vector<std::string>& records) 
     std::exit(1);
   }
   KafkaLog& kafka = *log.value();
+  kafka.set_writer(flags.writer);
   const int total = flags.records;
   int next = 0, done = 0;
   RunResult result;
@@ -164,9 +170,9 @@ int run(int argc, char** argv) {
   for (const std::string& r : records) bytes += r.size();
   std::printf(
       "records: %d per run, %.0f bytes each (%d-d upserts), %d partitions, "
-      "%d outstanding, linger.ms %d\n",
+      "%d outstanding, linger.ms %d, writer header %s\n",
       flags.records, double(bytes) / double(records.size()), flags.dimension, flags.partitions,
-      flags.outstanding, flags.linger_ms);
+      flags.outstanding, flags.linger_ms, flags.writer == 0 ? "off" : "on");
   // One short unrecorded run first: the broker's JIT and page cache warm up.
   Flags warmup = flags;
   warmup.records = std::max(1, flags.records / 10);
