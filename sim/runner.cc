@@ -204,11 +204,14 @@ RunResult run_scenario(const Scenario& input, const RunOptions& options) {
     if (world.node(r) != nullptr) result.durability[r].add(world.node(r)->counters());
     // The simulator runs one node per region and its log fences a crashed one's producer, so a
     // node that saw another writer's record in its own log (own_writer_check.h) is mistaken:
-    // it refused writes for nothing. Reported as a failed check only then.
-    if (result.durability[r].writer_conflicts > 0) {
+    // it refused writes for nothing; so is one that yielded to another writer's heartbeat.
+    // Reported as a failed check only then.
+    const std::string stopped = world.node(r) != nullptr ? world.node(r)->writes_stopped() : "";
+    if (result.durability[r].writer_conflicts > 0 || !stopped.empty()) {
       result.checks.push_back({"single_writer[" + world.region_name(r) + "]", false,
                                std::to_string(result.durability[r].writer_conflicts) +
-                                   " records in its own log taken for another writer's"});
+                                   " records in its own log taken for another writer's" +
+                                   (stopped.empty() ? "" : "; writes stopped: " + stopped)});
     }
   }
   result.stale_searches.assign(world.region_count(), 0);

@@ -43,7 +43,7 @@ struct NodeCounters {
   uint64_t digest_mismatches = 0;     // ... and different digests: divergence
   uint64_t tombstones_collected = 0;  // ids erased by garbage collection
   // Records in the own log that this node did not write: another live node of this region
-  // (own_writer_check.h). Any is an alarm; the node then refuses writes.
+  // (own_writer_check.h). Any is an alarm; the older of the two nodes refuses writes.
   uint64_t writer_conflicts = 0;
 };
 

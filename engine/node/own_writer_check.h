@@ -17,6 +17,14 @@
 // Re-sends after a failed append repeat records (ShardProducer), but only records still pending,
 // so a re-sent record's sequence is never more than `window` (the admission bound) below the
 // highest sequence read back before it; checksums are kept that far back and no further.
+//
+// Which writer yields. Every record carries its producer's writer id (env::LogRecord::writer):
+// the incarnation's epoch, one more than the newest epoch it found in its own log and heartbeats
+// before its first write, and a random nonce that orders two nodes that chose the same epoch. The
+// older of two live writers stops taking writes as soon as it reads a record or heartbeat of the
+// newer one; the newer one keeps its writes going (a node restarted to replace one that was cut
+// off is the one meant to write, as a newer Kafka producer epoch fences an older one). A record
+// without a writer id (a build that predates it) stops the node that reads it, as before.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +32,12 @@
 #include <string>
 
 namespace meridian::node {
+
+// Writer ids as region nodes choose them: a larger id is a newer incarnation; 0 is none.
+inline uint64_t make_writer_id(uint32_t epoch, uint32_t nonce) {
+  return (uint64_t(epoch) << 32) | nonce;
+}
+inline uint32_t writer_epoch(uint64_t writer_id) { return uint32_t(writer_id >> 32); }
 
 class OwnWriterCheck {
  public:

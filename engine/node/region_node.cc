@@ -59,11 +59,12 @@ Status RegionNode::start() {
     }
   }
   started_at_ = env_.clock.monotonic_ns();
+  writer_nonce_ = uint32_t(env_.random.next_u64() >> 32);
   const Positions from = env_.files != nullptr ? recover_from_files() : Positions{};
   consumed_ = from;
   begin_recovery(from);
   subscribe_all(from);
-  if (recovered()) heartbeat();
+  if (recovered()) on_recovered();
   if (env_.files != nullptr && options_.checkpoint_interval > 0) {
     env_.timers.after(options_.checkpoint_interval, [this] { checkpoint(); });
   }
@@ -108,13 +109,15 @@ void RegionNode::begin_recovery(const Positions& from) {
   // first write (on_own_heartbeat).
   // If retention has deleted even the newest one there is nothing to wait for (waiting would
   // never end); the wal replay's observe() is then all the clock gets.
+  // Read on after that as well: another live writer's heartbeats (own_writer_check.h).
   const uint64_t heartbeats = env_.log.end_offset(kHeartbeatTopic, 0);
-  if (heartbeats > 0 && env_.log.start_offset(kHeartbeatTopic, 0) < heartbeats) {
+  const bool newest_held = heartbeats > 0 && env_.log.start_offset(kHeartbeatTopic, 0) < heartbeats;
+  if (newest_held) {
     own_heartbeat_until_ = heartbeats;
     ++recovering_partitions_;
-    env_.log.subscribe(kHeartbeatTopic, 0, heartbeats - 1,
-                       [this](const env::LogRecord& r) { on_own_heartbeat(r); });
   }
+  env_.log.subscribe(kHeartbeatTopic, 0, newest_held ? heartbeats - 1 : heartbeats,
+                     [this](const env::LogRecord& r) { on_own_heartbeat(r); });
   if (!recovered()) COVER("node_recovering_own_log");
 }
 
@@ -139,8 +142,16 @@ void RegionNode::finish_recovering_partition() {
   assert(recovering_partitions_ > 0);
   if (--recovering_partitions_ == 0) {
     COVER("node_recovered");
-    heartbeat();
+    on_recovered();
   }
+}
+
+void RegionNode::on_recovered() {
+  // Newer than every writer whose records or heartbeats this node has read: a live node it
+  // replaces yields once it reads this one's (own_writer_check.h).
+  writer_id_ = make_writer_id(newest_epoch_seen_ + 1, writer_nonce_);
+  env_.log.set_writer(writer_id_);
+  heartbeat();
 }
 
 RegionNode::CollectionState* RegionNode::find(const std::string& name) {
@@ -240,10 +251,12 @@ void RegionNode::on_record(const RegionInfo& origin, const std::string& collecti
   }
   if (own) {
     note_own_record(*state, record.partition, record.offset, scratch_.origin_sequence);
+    note_writer(record.writer);
     const std::string foreign = state->own_writes[record.partition].check(
         record.offset, scratch_.origin_sequence, stored_record_crc(record.value));
     // Applied all the same: every region applies the log as it is, so all stay equal.
-    if (!foreign.empty()) on_writer_conflict(record.topic, record.partition, foreign);
+    if (!foreign.empty())
+      on_writer_conflict(record.topic, record.partition, record.writer, foreign);
   }
   clock_.observe(scratch_.timestamp, env_.clock.wall_ms());
   Result<ApplyOutcome> outcome = state->collection->apply(scratch_);

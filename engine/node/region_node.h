@@ -156,9 +156,13 @@ class RegionNode {
   Status start();
   // False while the node is still reading its own log after a start (writes are refused).
   bool recovered() const { return recovering_partitions_ == 0; }
-  // Why this node refuses every write for good: its own log holds another live writer's record
-  // (own_writer_check.h; a restart clears it). Empty while it accepts writes.
+  // Why this node refuses every write for good: its own log holds a record or heartbeat of a
+  // newer live writer of this region, or a record of one it cannot place (own_writer_check.h; a
+  // restart clears it). Empty while it accepts writes.
   const std::string& writes_stopped() const { return writer_conflict_; }
+  // The writer id stamped on everything this incarnation appends (own_writer_check.h): its epoch
+  // in the high 32 bits. 0 until recovered.
+  uint64_t writer_id() const { return writer_id_; }
 
   void write(WriteRequest request, std::function<void(WriteResponse)> done);
   // Answers at once when search_now() can; otherwise waits for the session token, or forwards.
@@ -301,6 +305,14 @@ class RegionNode {
   // Collects one shard at its stable frontier if that moved since the last collection.
   void collect_shard(CollectionState& state, uint32_t shard);
   void finish_recovering_partition();
+  // Recovery is over: takes this incarnation's writer id, then starts heartbeating.
+  void on_recovered();
+  // Before this node writes: remembers the newest epoch among the writer ids it has read.
+  void note_writer(uint64_t writer);
+  // Another writer's record or heartbeat in the own log: stops writes if that writer is newer
+  // than this incarnation, or cannot be placed (no writer id).
+  void stop_writes_if_not_newest(uint64_t other_writer, const std::string& where,
+                                 const std::string& what);
   // Moves fresh_as_of_wall_ms_ (and stable_hlc_) forward over heartbeats whose data has been
   // applied. Called whenever an origin's frontier may have advanced (a record applied, a
   // heartbeat arrived or became durable, a shard merged), so that staleness() only reads.
@@ -311,8 +323,10 @@ class RegionNode {
   void begin_recovery(const Positions& from);
   void note_own_record(CollectionState& state, uint32_t shard, uint64_t offset, uint64_t sequence);
   void finish_own_recovery(CollectionState& state, uint32_t shard);
-  // The own partition `shard` of `collection` holds a record this incarnation did not write.
-  void on_writer_conflict(const std::string& topic, uint32_t shard, const std::string& why);
+  // The own partition `shard` of `collection` holds a record this incarnation did not write,
+  // appended by `writer`.
+  void on_writer_conflict(const std::string& topic, uint32_t shard, uint64_t writer,
+                          const std::string& why);
 
   const CollectionState* find(const std::string& name) const;
   SearchResponse search_locally(const CollectionState& state, const SearchRequest& request) const;
@@ -405,9 +419,15 @@ class RegionNode {
   // node stays recovering (no writes, no heartbeat) until it is installed.
   std::set<std::pair<std::string, uint32_t>> needs_peer_recovery_;
   std::set<std::pair<std::string, uint32_t>> own_log_gone_;
-  // Set when the own log holds a record this incarnation did not write (another live node of
-  // this region: own_writer_check.h): why, and from then on every write is refused.
+  // Set when this incarnation yields to another live node of this region (own_writer_check.h):
+  // why, and from then on every write is refused.
   std::string writer_conflict_;
+  // This incarnation's writer id (0 until recovered), the nonce drawn at start for it, the newest
+  // epoch read before it was taken, and whether an older live writer was reported.
+  uint64_t writer_id_ = 0;
+  uint32_t writer_nonce_ = 0;
+  uint32_t newest_epoch_seen_ = 0;
+  bool older_writer_reported_ = false;
   uint64_t digest_round_ = 0;  // which (shard, peer) the next digest check compares
 };
 

@@ -27,6 +27,13 @@
 namespace meridian::node {
 
 void RegionNode::on_own_heartbeat(const env::LogRecord& record) {
+  // Before this node writes, every own heartbeat's writer counts towards its epoch; after, a
+  // newer writer's heartbeat makes it yield (own_writer_check.h).
+  note_writer(record.writer);
+  if (writer_id_ != 0 && record.writer != writer_id_ && record.writer != 0) {
+    stop_writes_if_not_newest(record.writer, std::string(kHeartbeatTopic) + "/0",
+                              "a heartbeat at offset " + std::to_string(record.offset));
+  }
   // Only the newest one of earlier incarnations matters; later ones are this incarnation's.
   if (own_heartbeat_until_ == 0 || record.offset + 1 < own_heartbeat_until_) return;
   own_heartbeat_until_ = 0;

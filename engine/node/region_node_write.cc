@@ -3,6 +3,7 @@
 // region's log (shard_producer.h). Writes are refused, never queued without bound, while the node
 // recovers its own log, while too many are pending, and for good once another node is found
 // writing as this region (own_writer_check.h; the read-back side is on_record).
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -65,7 +66,7 @@ void RegionNode::write(WriteRequest request, std::function<void(WriteResponse)> 
     ++counters_.writes_rejected;
     response.status = Status::unavailable(
         "region node stopped accepting writes: another node is writing as region " +
-        options_.self.name + " (" + writer_conflict_ + "); stop one of them and restart the other");
+        options_.self.name + " (" + writer_conflict_ + ")");
     done(std::move(response));
     return;
   }
@@ -110,20 +111,59 @@ std::vector<uint64_t> RegionNode::shard_write_counts(const std::string& collecti
   return it == collections_.end() ? std::vector<uint64_t>() : it->second->writes_per_shard;
 }
 
-void RegionNode::on_writer_conflict(const std::string& topic, uint32_t shard,
+void RegionNode::note_writer(uint64_t writer) {
+  if (writer_id_ != 0) return;  // the epoch is taken once, when recovery ends
+  newest_epoch_seen_ = std::max(newest_epoch_seen_, writer_epoch(writer));
+}
+
+void RegionNode::on_writer_conflict(const std::string& topic, uint32_t shard, uint64_t writer,
                                     const std::string& why) {
   COVER("writer_conflict");
-  ++counters_.writer_conflicts;
-  if (!writer_conflict_.empty()) return;  // reported once; counted every time
-  writer_conflict_ = topic + "/" + std::to_string(shard) + ": " + why;
-  // The acknowledged writes of whichever writer's copy of a sequence came second are lost: only
-  // stopping one of the two ends it. This node stops taking writes; so does the other once it
-  // reads this one's records.
+  ++counters_.writer_conflicts;  // counted every time: each may be an acknowledged write lost
+  const std::string where = topic + "/" + std::to_string(shard);
+  // Before this node's first write any stamped writer is older than the epoch it will take.
+  const bool older = writer != 0 && (writer_id_ == 0 || writer < writer_id_);
+  if (!older) {
+    stop_writes_if_not_newest(writer, where, why);
+    return;
+  }
+  COVER("older_writer_still_writing");
+  if (older_writer_reported_) return;
+  older_writer_reported_ = true;
+  // Whichever copy of a sequence came second is dropped everywhere as a duplicate: acknowledged
+  // writes of either node in the overlap may be gone. The older node stops once it reads this
+  // one's records or heartbeats; this one keeps the region writable.
+  if (observer_ != nullptr) {
+    observer_->on_durability_problem(
+        "another node is writing as region " + options_.self.name + ": " + where + ": " + why +
+        " (an older node, writer epoch " + std::to_string(writer_epoch(writer)) + "); this node (" +
+        (writer_id_ == 0 ? std::string("still recovering: it takes a newer epoch")
+                         : "epoch " + std::to_string(writer_epoch(writer_id_))) +
+        ") keeps accepting writes and the older one stops when it reads them (acknowledged "
+        "writes of either node may have been lost meanwhile)");
+  }
+}
+
+void RegionNode::stop_writes_if_not_newest(uint64_t other_writer, const std::string& where,
+                                           const std::string& what) {
+  if (!writer_conflict_.empty()) return;                       // stopped and reported already
+  if (other_writer != 0 && other_writer < writer_id_) return;  // an older one: it yields
+  COVER("writes_stopped_for_another_writer");
+  const std::string self_epoch = std::to_string(writer_epoch(writer_id_));
+  if (other_writer == 0) {
+    writer_conflict_ = where + ": " + what +
+                       " (by a node without a writer id, which cannot be ordered against this "
+                       "one: stop one node and restart the other)";
+  } else {
+    writer_conflict_ = where + ": " + what + " (by a newer node, writer epoch " +
+                       std::to_string(writer_epoch(other_writer)) + ", against this node's " +
+                       self_epoch + ": the newer node takes the region's writes)";
+  }
   if (observer_ != nullptr) {
     observer_->on_durability_problem(
         "another node is writing as region " + options_.self.name + ": " + writer_conflict_ +
         "; this node no longer accepts writes (acknowledged writes of either node may have been "
-        "lost: stop one node and restart the other)");
+        "lost meanwhile)");
   }
 }
 

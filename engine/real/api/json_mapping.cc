@@ -336,6 +336,7 @@ json to_json(const NodeStatus& s) {
               {"region_id", s.self.id},
               {"recovered", s.recovered},
               {"writes_stopped", s.writes_stopped},
+              {"writer_epoch", s.writer_epoch},
               {"max_staleness_ms", to_ms_ceil(s.max_staleness)},
               {"staleness", staleness_json(s.staleness)},
               {"pending_writes", s.pending_writes},

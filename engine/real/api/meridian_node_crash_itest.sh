@@ -14,8 +14,10 @@
 #   4. a directly read region's own librdkafka properties (regions[i].kafka.properties) reach
 #      the handle for its cluster: one librdkafka rejects stops the node, naming the region;
 #   5. two live nodes of one region on separate data_dirs (as on two hosts, where no lock
-#      refuses the second): each notices the other's records in its own log partitions, says
-#      so on stderr and in its status (writer_conflicts), and refuses writes (503) from then on.
+#      refuses the second): the one started last has the newer writer epoch (or the same one,
+#      ordered by a random tie-breaker, if it started before the first's heartbeat landed); the
+#      older one yields once it reads the newer one's heartbeats or records (stderr once,
+#      writes_stopped in its status, 503 for every write) and the newer one keeps taking writes.
 # Usage: meridian_node_crash_itest.sh MERIDIAN_NODE GEN_CERTS SCRIPTS_KAFKA
 set -euo pipefail
 node=${1:?meridian-node binary}
@@ -137,6 +139,8 @@ load 1 200000 >/dev/null
 checked=$(check_all) || fail "writes after the restart: $checked"
 conflicts=$(status_counter writer_conflicts)
 [[ $conflicts -eq 0 ]] || fail "the restarted node took its predecessor for a second writer ($conflicts)"
+epoch=$(status_field writer_epoch)
+[[ $epoch -eq 2 ]] || fail "writer epoch after one restart: $epoch, expected 2"
 echo "ok: after restart all $checked acknowledged writes are served; $loaded segments loaded"
 
 kill -TERM "$pid"
@@ -201,12 +205,21 @@ sed 's/^data_dir: data$/data_dir: data-two/' "$work/node.yaml" >"$work/other.yam
 start_node "$work/one.yaml"
 first_pid=$pid first_http=$http
 trap 'kill -KILL "$first_pid" 2>/dev/null || true; lib_cleanup' EXIT
+# The first node replays the whole log into its empty data_dir before it takes a writer epoch
+# and heartbeats; the second starts after that (two nodes started together would take the same
+# epoch, ordered by their random tie-breakers: sim/region_node_split_brain_test.cc).
+for _ in $(seq 300); do
+  [[ $(status_field recovered) == True ]] && break
+  sleep 0.1
+done
+[[ $(status_field recovered) == True ]] || fail "the first node did not recover within 30 s"
+sleep 0.5  # usually its first heartbeat, with its epoch, is in the log by now
 start_node "$work/other.yaml"
 upsert() {  # HTTP ID
   http POST "http://$1/v1/collections/docs/vectors" "{\"id\": \"$2\", \"embedding\": [1,2,3,4,5,6,7,8]}"
 }
-# Both write at once, 20 upserts each: whichever reads the other's records first stops (503 for
-# its remaining writes); one that wrote before it read the other's records stops too.
+# The second node started last: it took the next writer epoch, and the first yields once it
+# reads the second's heartbeat or records. Both write at once, 20 upserts each.
 python3 - "$first_http" "$http" <<'PY'
 import json, sys, threading, urllib.error, urllib.request
 def writer(address, name):
@@ -224,27 +237,37 @@ threads = [threading.Thread(target=writer, args=(a, n))
 for t in threads: t.start()
 for t in threads: t.join()
 PY
-sleep 1  # each has read the other's records back by now
-stopped=0
-for node_http in "$first_http" "$http"; do
-  conflicts=$(http=$node_http status_counter writer_conflicts)
-  why=$(http=$node_http status_field writes_stopped)
-  read -r code body <<<"$(upsert "$node_http" "after-$node_http")"
-  if [[ $conflicts -gt 0 ]]; then
-    [[ $code -eq 503 && $body == *"another node is writing as region solo"* ]] ||
-      fail "a write to $node_http after it saw $conflicts foreign records: $code $body"
-    [[ $why == wal.docs/* ]] || fail "status writes_stopped of $node_http: '$why'"
-    stopped=$((stopped + 1))
-  else
-    [[ -z $why ]] || fail "status writes_stopped of $node_http, which saw no other writer: '$why'"
-    # It saw nothing foreign: the other stopped before any of its records followed this one's.
-    [[ $code -eq 200 ]] || fail "a write to $node_http, which saw no other writer: $code $body"
+sleep 1  # each has read the other's heartbeats and records back by now
+first_epoch=$(http=$first_http status_field writer_epoch)
+second_epoch=$(http=$http status_field writer_epoch)
+# The second usually took the next epoch (it read the first's heartbeat); if the first's first
+# heartbeat was not in the log yet when the second started (it can take ~1 s after a node
+# recovers), both took the same epoch and their random tie-breakers order them. Either way
+# exactly one node yields, to a node whose epoch is at least its own, and the other writes on.
+((second_epoch >= first_epoch)) || fail "writer epochs: first node $first_epoch, second $second_epoch"
+older_http= newer_http= older_epoch= newer_epoch=
+for pair in "$first_http:$first_epoch:$second_epoch:$http" "$http:$second_epoch:$first_epoch:$first_http"; do
+  IFS=: read -r host port epoch other_epoch other_host other_port <<<"$pair"
+  why=$(http=$host:$port status_field writes_stopped)
+  if [[ -n $why ]]; then
+    [[ -z $older_http ]] || fail "both nodes stopped taking writes: '$why'"
+    [[ $why == *"by a newer node, writer epoch $other_epoch"* ]] ||
+      fail "status writes_stopped of $host:$port (epoch $epoch): '$why'"
+    ((other_epoch >= epoch)) || fail "epoch $epoch yielded to an older epoch $other_epoch"
+    older_http=$host:$port older_epoch=$epoch newer_http=$other_host:$other_port newer_epoch=$other_epoch
   fi
 done
-[[ $stopped -ge 1 ]] || fail "neither node noticed the other writer"
-reports=$(grep -c "another node is writing as region solo: wal.docs/" "$work/node.err" || true)
-[[ $reports -eq $stopped ]] || fail "$stopped nodes stopped, $reports reports on stderr (one each)"
+[[ -n $older_http ]] || fail "neither node yielded to the other"
+read -r code body <<<"$(upsert "$older_http" after-older)"
+[[ $code -eq 503 && $body == *"another node is writing as region solo"* ]] ||
+  fail "a write to the node that yielded: $code $body"
+read -r code body <<<"$(upsert "$newer_http" after-newer)"
+[[ $code -eq 200 ]] || fail "a write to the newer node: $code $body"
+reports=$(grep -c "another node is writing as region solo: .*by a newer node" "$work/node.err" || true)
+[[ $reports -eq 1 ]] || fail "$reports reports of yielding on stderr (the older node's, once)"
+conflicts=$(http=$newer_http status_counter writer_conflicts)
 stop_node
 pid=$first_pid
 stop_node
-echo "ok: two live writers of region solo: $stopped of 2 noticed the other and refuse writes: $(grep -m1 "another node" "$work/node.err" | cut -c1-220)"
+echo "ok: two live writers of region solo: epoch $older_epoch ($older_http) yields to epoch" \
+  "$newer_epoch ($newer_http), which keeps taking writes ($conflicts records of the older one in its partitions): $(grep -m1 "newer node" "$work/node.err" | cut -c1-240)"

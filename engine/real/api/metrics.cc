@@ -34,6 +34,13 @@ std::string render_prometheus_metrics(const NodeStatus& status) {
   gauge("recovered", "1 once the node has read its own log after a start (writes accepted)")
       .Add(region)
       .Set(status.recovered ? 1 : 0);
+  gauge("writes_stopped",
+        "1 once the node yielded to another live node of its region (writes refused until restart)")
+      .Add(region)
+      .Set(status.writes_stopped.empty() ? 0 : 1);
+  gauge("writer_epoch", "This incarnation's writer epoch (the newer of two live nodes writes)")
+      .Add(region)
+      .Set(double(status.writer_epoch));
   gauge("pending_writes", "Writes accepted and not yet acknowledged by the log")
       .Add(region)
       .Set(double(status.pending_writes));

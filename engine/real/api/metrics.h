@@ -8,6 +8,9 @@
 //                                       meridian_records_applied_total,
 //                                       meridian_digest_mismatches_total
 //   meridian_recovered                  1 once the node has read its own log after a start
+//   meridian_writes_stopped             1 once the node yielded to another live node of its
+//                                       region (every write refused until a restart)
+//   meridian_writer_epoch               this incarnation's writer epoch (own_writer_check.h)
 //   meridian_pending_writes             writes accepted, not yet acknowledged by the log
 //   meridian_max_staleness_seconds      upper bound on how far behind any origin this replica is
 //   meridian_staleness_seconds          the same per origin (label origin)

@@ -15,6 +15,8 @@ NodeStatus example_status() {
   s.max_staleness = 1500 * env::kMillisecond;
   s.staleness = {{"us-east", 1, 0}, {"eu-west", 2, 1500 * env::kMillisecond}};
   s.pending_writes = 3;
+  s.writes_stopped = "heartbeat/0: a heartbeat at offset 9 (by a newer node, writer epoch 3, ...)";
+  s.writer_epoch = 2;
   s.counters.writes_acknowledged = 42;
   s.counters.digest_mismatches = 2;
   s.counters.tombstones_collected = 7;
@@ -43,6 +45,8 @@ TEST(Metrics, EveryValueOfTheStatusIsASeriesLabelledWithTheRegion) {
            "meridian_records_corrupt_total{region=\"us-east\"} 0",
            "meridian_recovered{region=\"us-east\"} 1",
            "meridian_pending_writes{region=\"us-east\"} 3",
+           "meridian_writes_stopped{region=\"us-east\"} 1",
+           "meridian_writer_epoch{region=\"us-east\"} 2",
            "meridian_max_staleness_seconds{region=\"us-east\"} 1.5",
            "meridian_staleness_seconds{origin=\"eu-west\",region=\"us-east\"} 1.5",
            "meridian_staleness_seconds{origin=\"us-east\",region=\"us-east\"} 0",
@@ -80,6 +84,7 @@ TEST(Metrics, AnIdleNodeHasNoPerShardSeries) {
   EXPECT_EQ(text.find("meridian_replication_backlog_records{"), std::string::npos) << text;
   EXPECT_EQ(text.find("meridian_lag_alert_seconds{"), std::string::npos) << text;
   EXPECT_TRUE(has_line(text, "meridian_recovered{region=\"solo\"} 0")) << text;
+  EXPECT_TRUE(has_line(text, "meridian_writes_stopped{region=\"solo\"} 0")) << text;
   EXPECT_TRUE(has_line(text, "meridian_lag_alert_shards{region=\"solo\"} 0")) << text;
 }
 

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "engine/core/mutation.h"
+#include "engine/node/own_writer_check.h"
 
 namespace meridian::real::api {
 
@@ -299,6 +300,7 @@ NodeStatus NodeService::snapshot() const {
   s.self = self_;
   s.recovered = node_.recovered();
   s.writes_stopped = node_.writes_stopped();
+  s.writer_epoch = node::writer_epoch(node_.writer_id());
   s.max_staleness = node_.max_staleness();
   for (const node::RegionInfo& r : regions_) {
     s.staleness.push_back({r.name, r.id, node_.staleness(r.id)});

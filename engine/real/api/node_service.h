@@ -124,6 +124,7 @@ struct NodeStatus {
   node::RegionInfo self;
   bool recovered = false;      // RegionNode::recovered(): writes are accepted
   std::string writes_stopped;  // RegionNode::writes_stopped(): "" unless a second writer was seen
+  uint32_t writer_epoch = 0;   // of RegionNode::writer_id(): 0 while recovering
   env::TimeNs max_staleness = 0;
   std::vector<OriginStaleness> staleness;  // every region, including this one (0)
   uint64_t pending_writes = 0;

@@ -242,6 +242,7 @@ void to_proto(const NodeStatus& in, v1::NodeStatusResponse* out) {
   }
   out->set_recovered(in.recovered);
   out->set_writes_stopped(in.writes_stopped);
+  out->set_writer_epoch(in.writer_epoch);
   for (const CollectionStatus& cs : in.collections) {
     v1::CollectionStatus* pc = out->add_collections();
     pc->set_name(cs.config.name);

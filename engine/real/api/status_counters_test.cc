@@ -73,5 +73,14 @@ TEST(StatusCounters, BothReportsSayWhyWritesStoppedAndNothingWhileTheyAreAccepte
   EXPECT_EQ(to_json(s).at("writes_stopped"), s.writes_stopped);
 }
 
+TEST(StatusCounters, BothReportsCarryTheWriterEpoch) {
+  NodeStatus s = status_with_distinct_counters();
+  s.writer_epoch = 7;
+  v1::NodeStatusResponse out;
+  to_proto(s, &out);
+  EXPECT_EQ(out.writer_epoch(), 7u);
+  EXPECT_EQ(to_json(s).at("writer_epoch"), 7u);
+}
+
 }  // namespace
 }  // namespace meridian::real::api
