@@ -149,7 +149,6 @@ void RegionNode::stop_writes_if_not_newest(uint64_t other_writer, const std::str
   if (!writer_conflict_.empty()) return;                       // stopped and reported already
   if (other_writer != 0 && other_writer < writer_id_) return;  // an older one: it yields
   COVER("writes_stopped_for_another_writer");
-  const std::string self_epoch = std::to_string(writer_epoch(writer_id_));
   if (other_writer == 0) {
     writer_conflict_ = where + ": " + what +
                        " (by a node without a writer id, which cannot be ordered against this "
@@ -157,7 +156,8 @@ void RegionNode::stop_writes_if_not_newest(uint64_t other_writer, const std::str
   } else {
     writer_conflict_ = where + ": " + what + " (by a newer node, writer epoch " +
                        std::to_string(writer_epoch(other_writer)) + ", against this node's " +
-                       self_epoch + ": the newer node takes the region's writes)";
+                       std::to_string(writer_epoch(writer_id_)) +
+                       ": the newer node takes the region's writes)";
   }
   if (observer_ != nullptr) {
     observer_->on_durability_problem(

@@ -185,26 +185,29 @@ void KafkaLog::produce(const std::string& topic, uint32_t partition, std::string
     return;
   }
   // The bytes are copied (F_COPY); the opaque carries our id into the delivery report.
-  // The header is copied by producev like the key and the value.
-  const rd_kafka_resp_err_t err =
-      writer_ == 0
-          ? rd_kafka_producev(
-                producer_, RD_KAFKA_V_TOPIC(topic.c_str()),
-                RD_KAFKA_V_PARTITION(int32_t(partition)), RD_KAFKA_V_KEY(key.data(), key.size()),
-                RD_KAFKA_V_VALUE(value.data(), value.size()),
-                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(uintptr_t(id))), RD_KAFKA_V_END)
-          : rd_kafka_producev(
-                producer_, RD_KAFKA_V_TOPIC(topic.c_str()),
-                RD_KAFKA_V_PARTITION(int32_t(partition)), RD_KAFKA_V_KEY(key.data(), key.size()),
-                RD_KAFKA_V_VALUE(value.data(), value.size()),
-                RD_KAFKA_V_HEADER(kWriterHeader, writer_header_, ssize_t(sizeof writer_header_)),
-                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(uintptr_t(id))), RD_KAFKA_V_END);
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+  // Everything is copied (RD_KAFKA_MSG_F_COPY; the header always), and the writer header is
+  // left out while no writer is set.
+  rd_kafka_vu_t vus[7];
+  size_t n = 0;
+  auto add = [&vus, &n](rd_kafka_vtype_t type) -> rd_kafka_vu_t& {
+    vus[n].vtype = type;
+    return vus[n++];
+  };
+  add(RD_KAFKA_VTYPE_TOPIC).u.cstr = topic.c_str();
+  add(RD_KAFKA_VTYPE_PARTITION).u.i32 = int32_t(partition);
+  add(RD_KAFKA_VTYPE_KEY).u.mem = {key.data(), key.size()};
+  add(RD_KAFKA_VTYPE_VALUE).u.mem = {value.data(), value.size()};
+  add(RD_KAFKA_VTYPE_MSGFLAGS).u.i = RD_KAFKA_MSG_F_COPY;
+  add(RD_KAFKA_VTYPE_OPAQUE).u.ptr = reinterpret_cast<void*>(uintptr_t(id));
+  if (writer_ != 0) {
+    add(RD_KAFKA_VTYPE_HEADER).u.header = {kWriterHeader, writer_header_,
+                                           ssize_t(sizeof writer_header_)};
+  }
+  if (rd_kafka_error_t* error = rd_kafka_produceva(producer_, vus, n); error != nullptr) {
+    const std::string why = rd_kafka_error_string(error);
+    rd_kafka_error_destroy(error);
     fail_now(id, key_of_partition,
-             "kafka: produce to " + partition_name(topic, partition) +
-                 " failed at once: " + rd_kafka_err2str(err));
+             "kafka: produce to " + partition_name(topic, partition) + " failed at once: " + why);
   }
 }
 
