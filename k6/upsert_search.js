@@ -29,7 +29,7 @@
 // exceeds 500 ms (upsert) / 250 ms (search). Only 127.0.0.1 is expected here; point
 // MERIDIAN_URL elsewhere deliberately.
 import http from 'k6/http';
-import { check, fail } from 'k6';
+import { check, fail, sleep } from 'k6';
 import { Rate, Trend, Counter } from 'k6/metrics';
 
 function envNumber(name, fallback, lo, hi) {
@@ -93,8 +93,15 @@ let sessionToken = '';
 export function setup() {
   const health = http.get(`${BASE}/healthz`);
   if (health.status !== 200) fail(`${BASE}/healthz answered ${health.status}: ${health.body}`);
-  const status = http.get(`${BASE}/v1/status`);
+  // A node serves /v1/status before it takes writes (recovered: false while it reads its own
+  // log and waits for its consumer): wait for it, up to 60 s, instead of counting its 503s.
+  let status = http.get(`${BASE}/v1/status`);
+  for (let i = 0; i < 600 && status.status === 200 && !status.json('recovered'); i++) {
+    sleep(0.1);
+    status = http.get(`${BASE}/v1/status`);
+  }
   if (status.status !== 200) fail(`${BASE}/v1/status answered ${status.status}`);
+  if (!status.json('recovered')) fail(`${BASE} still recovering after 60 s`);
   const collection = status.json('collections').find((c) => c.name === COLLECTION);
   if (!collection) fail(`no collection '${COLLECTION}' on ${BASE}`);
   const dimension = Math.round(envNumber('DIMENSION', collection.dimension, 1, 4096));

@@ -42,6 +42,39 @@ TEST(RegionNodeSession, WaitsForTheTokenAndIsServedLocallyWhenTheWriteArrives) {
   EXPECT_EQ(b.counters().searches_forwarded, 0u);
 }
 
+// A real consumer needs time to find its partitions' leader and start fetching after a start
+// (SimLogSpec::subscribe_setup_ns; on Kafka up to a few hundred ms). Were writes taken before
+// the node's own subscriptions read, a session read right after the first acknowledged write
+// would wait for a consumer that is not fetching yet, and give up stale after session_wait.
+TEST(RegionNodeSession, WritesWaitForTheOwnSubscriptionsSoTheFirstSessionReadIsMet) {
+  SimLogSpec slow_start;
+  slow_start.subscribe_setup_ns = 300 * kMillisecond;  // more than session_wait (150 ms)
+  Nodes w(2, {}, 42, slow_start);
+  node::RegionNode& a = w.node(0);
+  w.run_for(10 * kMillisecond);
+  EXPECT_FALSE(a.recovered());
+  auto early = w.write(0, upsert("early", 1));
+  w.run_for(1 * kMillisecond);
+  ASSERT_TRUE(early->done);
+  EXPECT_EQ(early->r.status.code(), StatusCode::kUnavailable) << early->r.status.to_string();
+  EXPECT_NE(early->r.status.message().find("recovering"), std::string::npos);
+
+  w.run_for(300 * kMillisecond);
+  ASSERT_TRUE(a.recovered());
+  auto x = w.write(0, upsert("x", 3));
+  w.run_for(20 * kMillisecond);
+  ASSERT_TRUE(x->done);
+  ASSERT_TRUE(x->r.status.is_ok()) << x->r.status.to_string();
+  const TimeNs asked = w.scheduler.now();
+  auto read = w.search(0, session_read(x->r, 3));
+  w.run_for(kSecond);
+  ASSERT_TRUE(read->done);
+  EXPECT_TRUE(read->r.session_satisfied);
+  EXPECT_FALSE(read->r.stale);
+  EXPECT_TRUE(has_hit(read->r, "x"));
+  EXPECT_LT(read->at - asked, 10 * kMillisecond) << "the own consumer was fetching already";
+}
+
 TEST(RegionNodeSession, LocalAndFlaggedWhenNeitherWaitNorOriginHelpsElseReadRepair) {
   Nodes w(2);
   node::RegionNode& b = w.node(1);

@@ -72,6 +72,10 @@ struct LogSpec {
   // `fetch_wait_ms` (default 10): how long a consumer's fetch waits for new records
   // (fetch.wait.max.ms); bounds how late a mirrored record is noticed.
   TimeNs fetch_wait_ns = 10 * env::kMillisecond;
+  // `subscribe_setup_ms` (default 0): how long a consumer takes after a (re)start before it
+  // fetches (finding the partitions' leaders, connecting); a node takes writes only once its
+  // own partitions are read. Real librdkafka consumers take tens to hundreds of ms.
+  TimeNs subscribe_setup_ns = 0;
   // `retention_s` (default 0 = forever): records older than this are deleted; a consumer that
   // falls further behind must catch up by delta transfer instead.
   TimeNs retention_ns = 0;

@@ -59,6 +59,7 @@ TEST(ScenarioLoaderTest, FullExampleParsesWithEveryValue) {
 
   EXPECT_EQ(s.log.ack_latency_ns, 3 * kMillisecond);
   EXPECT_EQ(s.log.fetch_wait_ns, 20 * kMillisecond);
+  EXPECT_EQ(s.log.subscribe_setup_ns, 150 * kMillisecond);
   EXPECT_EQ(s.log.retention_ns, 3600 * kSecond);
   EXPECT_EQ(s.log.produce_timeout_ns, 5 * kSecond);
   EXPECT_EQ(s.log.producer_buffer_records, 5000u);
@@ -108,7 +109,7 @@ TEST(ScenarioLoaderTest, FullExampleParsesWithEveryValue) {
   EXPECT_EQ(partition.regions, (std::vector<RegionIndex>{0, 1}));
   EXPECT_EQ(partition.at_ns, 10 * kSecond);
   EXPECT_EQ(partition.duration_ns, 5 * kSecond);
-  EXPECT_EQ(partition.source_line, 54);
+  EXPECT_EQ(partition.source_line, 55);
   EXPECT_EQ(s.faults[1].kind, FaultKind::kOneWayPartition);
   EXPECT_EQ(s.faults[1].from, 2u);
   EXPECT_EQ(s.faults[1].to, 1u);

@@ -39,6 +39,7 @@ links:
 log:
   ack_latency_ms: 3
   fetch_wait_ms: 20
+  subscribe_setup_ms: 150
   retention_s: 3600
   produce_timeout_ms: 5000
   producer_buffer_records: 5000

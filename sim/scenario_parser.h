@@ -28,7 +28,8 @@ inline constexpr std::string_view kLinkKeys[] = {
     "between", "from", "to", "latency_ms", "jitter_ms", "loss", "bandwidth_mbps", "source"};
 inline constexpr std::string_view kDefaultLinkKeys[] = {"latency_ms", "jitter_ms", "loss",
                                                         "bandwidth_mbps", "source"};
-inline constexpr std::string_view kLogKeys[] = {"ack_latency_ms", "fetch_wait_ms", "retention_s",
+inline constexpr std::string_view kLogKeys[] = {"ack_latency_ms",     "fetch_wait_ms",
+                                                "subscribe_setup_ms", "retention_s",
                                                 "produce_timeout_ms", "producer_buffer_records"};
 inline constexpr std::string_view kDiskKeys[] = {"write_latency_us", "fsync_latency_us",
                                                  "throughput_mb_per_s"};

@@ -106,6 +106,8 @@ void Parser::parse_log(const Cursor& c) {
   const TimeNs ms = env::kMillisecond;
   l.ack_latency_ns = f.duration("ack_latency_ms", ms, closed(0, 60'000), l.ack_latency_ns);
   l.fetch_wait_ns = f.duration("fetch_wait_ms", ms, closed(0, 60'000), l.fetch_wait_ns);
+  l.subscribe_setup_ns =
+      f.duration("subscribe_setup_ms", ms, closed(0, 60'000), l.subscribe_setup_ns);
   l.retention_ns = f.duration("retention_s", env::kSecond, closed(0, 1e7), l.retention_ns);
   l.produce_timeout_ns =
       f.duration("produce_timeout_ms", ms, open_closed(0, 3.6e6), l.produce_timeout_ns);

@@ -316,8 +316,39 @@ void SimLogCluster::subscribe(const std::string& topic, uint32_t partition, uint
   const PartitionKey key{topic, partition};
   Subscription& sub = subs_[key];
   if (sub.wait_timer != 0) scheduler_.cancel(sub.wait_timer);
-  sub = Subscription{next_sub_++, from_offset, std::move(on_record), false, 0};
+  sub = Subscription{};
+  sub.id = next_sub_++;
+  sub.position = from_offset;
+  sub.on_record = std::move(on_record);
+  sub.fetches_from = scheduler_.now() + spec_.subscribe_setup_ns;
+  if (spec_.subscribe_setup_ns > 0) {
+    scheduler_.after(spec_.subscribe_setup_ns, [this, key, id = sub.id] {
+      auto it = subs_.find(key);
+      if (it != subs_.end() && it->second.id == id) kick(key);
+    });
+  }
   kick(key);
+}
+
+void SimLogCluster::when_reading(const std::string& topic, uint32_t partition,
+                                 std::function<void()> ready) {
+  auto it = subs_.find(PartitionKey{topic, partition});
+  assert(it != subs_.end() && "subscribe() before when_reading()");
+  if (it == subs_.end()) return;
+  if (it->second.reading) {
+    ready();  // the one synchronous callback (env::Log allows it): no set-up, no extra event
+  } else {
+    it->second.on_reading.push_back(std::move(ready));
+  }
+}
+
+void SimLogCluster::run_reading(const PartitionKey& key, uint64_t sub_id,
+                                std::function<void()> ready) {
+  // From an event, and only while the subscription lives (a crashed node's never runs).
+  scheduler_.after(0, [this, key, sub_id, ready = std::move(ready)] {
+    auto it = subs_.find(key);
+    if (it != subs_.end() && it->second.id == sub_id) ready();
+  });
 }
 
 uint64_t SimLogCluster::end_offset(const std::string& topic, uint32_t partition) const {
@@ -343,7 +374,12 @@ void SimLogCluster::kick(const PartitionKey& key) {
   if (it == subs_.end() || !up_ || it->second.fetching) return;
   Subscription& sub = it->second;
   const Partition* p = find_partition(key.first, key.second);
-  if (p == nullptr) return;
+  if (p == nullptr || scheduler_.now() < sub.fetches_from) return;
+  if (!sub.reading) {
+    sub.reading = true;
+    for (auto& ready : sub.on_reading) run_reading(key, sub.id, std::move(ready));
+    sub.on_reading.clear();
+  }
   const uint64_t end = p->start_offset + p->records.size();
   const uint64_t from = std::max(sub.position, p->start_offset);
   if (from >= end) return;  // caught up: the fetch stays parked at the broker

@@ -33,6 +33,9 @@
 //   order. So a caught-up subscriber sees a record at most fetch_wait_ns + fetch_latency_ns after
 //   it became durable (fetch_latency_ns with fetch_min_records = 1, the default). A position
 //   past the end waits until the partition reaches it.
+//   A new subscription starts fetching subscribe_setup_ns after subscribe(); when_reading runs
+//   once it has started and the cluster is up (from an event; at once if it reads already, so
+//   that with no set-up a node starts exactly as it would without asking).
 // Outage (set_available(false): region outage or brokers killed). Nothing is appended;
 //   produces fail (see Failure); subscribers receive nothing (responses in flight are
 //   dropped) and resume from their position when the cluster is back. Appended records survive.
@@ -54,9 +57,10 @@
 //   Records are held in memory; with retention_ns = 0 a partition grows for the whole run.
 //
 // Every callback runs from a scheduler event, never synchronously inside the call that caused
-// it. Deterministic: the only randomness is ack jitter, drawn from the Rng given at construction.
-// REQUIRES: the scheduler and the disk outlive the cluster, and the cluster outlives the events
-// it scheduled (run the scheduler only while it exists).
+// it (except when_reading's, see Subscribe). Deterministic: the only randomness is ack jitter,
+// drawn from the Rng given at construction. REQUIRES: the scheduler and the disk outlive the
+// cluster, and the cluster outlives the events it scheduled (run the scheduler only while it
+// exists).
 #pragma once
 
 #include <cstddef>
@@ -82,6 +86,9 @@ struct SimLogSpec {
   // Consume: one fetch response's trip from broker to consumer within the region.
   TimeNs fetch_latency_ns = 250 * env::kMicrosecond;
   TimeNs fetch_wait_ns = 5 * env::kMillisecond;  // fetch.wait.max.ms (> 0)
+  // A new subscription fetches nothing before this (a real consumer first finds the
+  // partition's leader and connects); when_reading runs once it has passed.
+  TimeNs subscribe_setup_ns = 0;
   size_t fetch_min_records = 1;                  // fetch.min.bytes, counted in records (>= 1)
   size_t fetch_max_records = 500;                // records per fetch response (>= 1)
   TimeNs produce_timeout_ns = 5 * env::kSecond;  // message.timeout.ms (> 0)
@@ -139,6 +146,8 @@ class SimLogCluster final : public env::Log {
   void set_writer(uint64_t writer) override;
   void subscribe(const std::string& topic, uint32_t partition, uint64_t from_offset,
                  RecordFn on_record) override;
+  void when_reading(const std::string& topic, uint32_t partition,
+                    std::function<void()> ready) override;
   uint64_t end_offset(const std::string& topic, uint32_t partition) const override;
 
   // Producers other than the node's (e.g. a mirror's): each has its own buffer limit and its
@@ -229,6 +238,9 @@ class SimLogCluster final : public env::Log {
     RecordFn on_record;
     bool fetching = false;              // a response is on its way
     Scheduler::TimerId wait_timer = 0;  // fetch_wait for fetch_min_records
+    TimeNs fetches_from = 0;            // subscribe time + subscribe_setup_ns
+    bool reading = false;               // started fetching (when_reading)
+    std::vector<std::function<void()>> on_reading;
   };
   using PartitionKey = std::pair<std::string, uint32_t>;
   struct Waiter {  // a parked remote_fetch
@@ -257,6 +269,7 @@ class SimLogCluster final : public env::Log {
               std::string value, uint64_t writer);
   void trim(const std::string& topic, uint32_t partition, Partition& p);
   void kick(const PartitionKey& key);
+  void run_reading(const PartitionKey& key, uint64_t sub_id, std::function<void()> ready);
   void start_response(Subscription& sub, const PartitionKey& key);
   void deliver(const PartitionKey& key, uint64_t sub_id);
   void wake_waiters(const std::string& topic);

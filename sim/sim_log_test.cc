@@ -141,6 +141,46 @@ TEST(SimLog, SubscriptionBeforeTheTopicExists) {
   EXPECT_EQ(got, std::vector<std::string>{"hello"});
 }
 
+TEST(SimLog, ANewSubscriptionFetchesAfterItsSetUpAndSaysWhenItReads) {
+  SimLogSpec spec = exact_spec();
+  spec.subscribe_setup_ns = 30 * kMillisecond;
+  Cluster c(spec);
+  c.produce(1, "before");
+  c.subscribe(1, 0);
+  TimeNs ready_at = -1;
+  c.log.when_reading("wal", 1, [&] { ready_at = c.scheduler.now(); });
+  c.scheduler.run_until(29 * kMillisecond);
+  EXPECT_EQ(ready_at, -1);
+  EXPECT_TRUE(c.delivered.empty()) << "fetched during the set-up";
+  c.scheduler.run_until(100 * kMillisecond);
+  EXPECT_EQ(ready_at, 30 * kMillisecond);
+  ASSERT_EQ(c.delivered.size(), 1u);
+  EXPECT_EQ(c.delivered[0].at, 30 * kMillisecond + spec.fetch_latency_ns);
+  // Asked again once reading: at once.
+  bool again = false;
+  c.log.when_reading("wal", 1, [&] { again = true; });
+  EXPECT_TRUE(again);
+
+  // Down at the end of the set-up: reading only once the cluster is back.
+  c.subscribe(2, 0);
+  TimeNs ready2 = -1;
+  c.log.when_reading("wal", 2, [&] { ready2 = c.scheduler.now(); });
+  c.log.set_available(false);
+  c.scheduler.run_until(200 * kMillisecond);
+  EXPECT_EQ(ready2, -1);
+  c.log.set_available(true);
+  c.scheduler.run_until(201 * kMillisecond);
+  EXPECT_EQ(ready2, 200 * kMillisecond);
+
+  // A crashed client's callback never runs.
+  c.subscribe(3, 0);
+  bool crashed_ran = false;
+  c.log.when_reading("wal", 3, [&] { crashed_ran = true; });
+  c.log.drop_clients();
+  c.scheduler.run_until(400 * kMillisecond);
+  EXPECT_FALSE(crashed_ran);
+}
+
 TEST(SimLog, CaughtUpSubscriberSeesRecordsWithinFetchLatency) {
   Cluster c;
   c.subscribe(2, 0);

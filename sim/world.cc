@@ -76,6 +76,7 @@ void World::build_region(RegionIndex r) {
   SimLogSpec log;
   log.ack_latency_ns = scenario_.log.ack_latency_ns;
   log.fetch_wait_ns = scenario_.log.fetch_wait_ns;
+  log.subscribe_setup_ns = scenario_.log.subscribe_setup_ns;
   log.retention_ns = scenario_.log.retention_ns;
   log.produce_timeout_ns = scenario_.log.produce_timeout_ns;
   log.producer_buffer_records = scenario_.log.producer_buffer_records;
@@ -112,7 +113,10 @@ void World::start_node(RegionIndex r, bool fresh_deployment) {
 
 void World::load_initial_vectors() {
   // Written through region 0's node like any client write, in waves that respect the node's
-  // admission bound, then replicated to every region before the scenario starts.
+  // admission bound, then replicated to every region before the scenario starts. A node takes
+  // writes once its own subscriptions read (log.subscribe_setup_ms).
+  while (!regions_[0]->node->recovered() && scheduler_.step()) {
+  }
   for (const CollectionSpec& c : scenario_.collections) {
     if (c.initial_vectors == 0) continue;
     std::vector<node::WriteRequest> writes =

@@ -98,6 +98,22 @@ class Log {
   virtual void subscribe(const std::string& topic, uint32_t partition, uint64_t from_offset,
                          RecordFn on_record) = 0;
 
+  // Runs `ready` once the subscription of topic/partition (subscribe() first) is reading: a record
+  // appended from now on reaches it within the log's normal delivery time, without waiting for
+  // the subscription to be set up first. A node takes writes only once its own partitions are
+  // reading, so that a session's read right after its first acknowledged write does not wait for
+  // a consumer that is still connecting (a real log finds the partition's leader and completes
+  // a first fetch; that can take longer than a session read waits). May run synchronously
+  // (the default: a log whose subscriptions read from the moment they exist); otherwise on the
+  // engine's thread, like every other callback. A partition that never becomes readable (its
+  // cluster unreachable) never runs it.
+  virtual void when_reading(const std::string& topic, uint32_t partition,
+                            std::function<void()> ready) {
+    (void)topic;
+    (void)partition;
+    ready();
+  }
+
   // One past the last offset the cluster has for topic/partition (its high watermark); 0 if
   // unknown. Used for lag reporting, not for correctness.
   virtual uint64_t end_offset(const std::string& topic, uint32_t partition) const = 0;

@@ -62,9 +62,12 @@ Status RegionNode::start() {
   writer_nonce_ = uint32_t(env_.random.next_u64() >> 32);
   const Positions from = env_.files != nullptr ? recover_from_files() : Positions{};
   consumed_ = from;
+  // Counts the set-up itself, so that no partition that finishes at once (an empty log, a
+  // subscription that reads at once) can complete recovery before every one has been counted.
+  recovering_partitions_ = 1;
   begin_recovery(from);
   subscribe_all(from);
-  if (recovered()) on_recovered();
+  finish_recovering_partition();
   if (env_.files != nullptr && options_.checkpoint_interval > 0) {
     env_.timers.after(options_.checkpoint_interval, [this] { checkpoint(); });
   }
@@ -118,7 +121,8 @@ void RegionNode::begin_recovery(const Positions& from) {
   }
   env_.log.subscribe(kHeartbeatTopic, 0, newest_held ? heartbeats - 1 : heartbeats,
                      [this](const env::LogRecord& r) { on_own_heartbeat(r); });
-  if (!recovered()) COVER("node_recovering_own_log");
+  if (recovering_partitions_ > 1) COVER("node_recovering_own_log");  // more than the set-up
+  await_reading(kHeartbeatTopic, 0);
 }
 
 void RegionNode::note_own_record(CollectionState& state, uint32_t shard, uint64_t offset,
@@ -136,6 +140,15 @@ void RegionNode::finish_own_recovery(CollectionState& state, uint32_t shard) {
   if (until == 0) return;
   until = 0;
   finish_recovering_partition();
+}
+
+void RegionNode::await_reading(const std::string& topic, uint32_t partition) {
+  // Writes wait for the node's own subscriptions to read (env::Log::when_reading): a session
+  // read right after the first acknowledged write then finds its write applied in time instead
+  // of waiting for a consumer that is still being set up, and the node's heartbeats and the
+  // records of another live writer of its region are seen from its first write on.
+  ++recovering_partitions_;
+  env_.log.when_reading(topic, partition, [this] { finish_recovering_partition(); });
 }
 
 void RegionNode::finish_recovering_partition() {
@@ -218,6 +231,7 @@ void RegionNode::subscribe_all(const Positions& from) {
                            [this, origin, collection = name](const env::LogRecord& record) {
                              on_record(origin, collection, record);
                            });
+        if (self) await_reading(topic, s);
       }
     }
     if (!self) {

@@ -154,7 +154,8 @@ class RegionNode {
   // Creates the collections, subscribes to every region's log from offset 0 and starts the
   // heartbeat once recovered (see above). Fails on an invalid configuration.
   Status start();
-  // False while the node is still reading its own log after a start (writes are refused).
+  // False while the node is still reading its own log after a start, or its own partitions'
+  // subscriptions are not reading yet (env::Log::when_reading): writes are refused.
   bool recovered() const { return recovering_partitions_ == 0; }
   // Why this node refuses every write for good: its own log holds a record or heartbeat of a
   // newer live writer of this region, or a record of one it cannot place (own_writer_check.h; a
@@ -306,6 +307,8 @@ class RegionNode {
   void collect_shard(CollectionState& state, uint32_t shard);
   void finish_recovering_partition();
   // Recovery is over: takes this incarnation's writer id, then starts heartbeating.
+  // Counts topic/partition as recovering until the log says its subscription reads.
+  void await_reading(const std::string& topic, uint32_t partition);
   void on_recovered();
   // Before this node writes: remembers the newest epoch among the writer ids it has read.
   void note_writer(uint64_t writer);

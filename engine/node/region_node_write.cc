@@ -58,7 +58,7 @@ void RegionNode::write(WriteRequest request, std::function<void(WriteResponse)> 
     ++counters_.writes_refused_recovering;
     response.status = Status::unavailable(
         "region node is recovering: reading its own log before it accepts writes (" +
-        std::to_string(recovering_partitions_) + " partitions to go)");
+        std::to_string(recovering_partitions_) + " partitions or subscriptions to go)");
     done(std::move(response));
     return;
   }

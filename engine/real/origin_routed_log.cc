@@ -40,6 +40,12 @@ void OriginRoutedLog::subscribe(const std::string& topic, uint32_t partition, ui
                    });
 }
 
+void OriginRoutedLog::when_reading(const std::string& topic, uint32_t partition,
+                                   std::function<void()> ready) {
+  Route r = route(topic);
+  r.log->when_reading(r.topic, partition, std::move(ready));
+}
+
 uint64_t OriginRoutedLog::end_offset(const std::string& topic, uint32_t partition) const {
   Route r = route(topic);
   return r.log->end_offset(r.topic, partition);

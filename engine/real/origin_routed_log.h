@@ -33,6 +33,8 @@ class OriginRoutedLog final : public env::Log {
   void set_writer(uint64_t writer) override { local_.set_writer(writer); }  // produce is local
   void subscribe(const std::string& topic, uint32_t partition, uint64_t from_offset,
                  RecordFn on_record) override;
+  void when_reading(const std::string& topic, uint32_t partition,
+                    std::function<void()> ready) override;
   uint64_t end_offset(const std::string& topic, uint32_t partition) const override;
   uint64_t start_offset(const std::string& topic, uint32_t partition) const override;
 

@@ -29,15 +29,17 @@ search() {  # token
 }
 
 start_node
-# Writes are refused (503) while the node reads its own log after start; retry briefly.
+# Writes are refused (503) while the node reads its own log after start and until its own
+# partitions' consumer is fetching; retry often, so that the first write comes right after the
+# node opens to writes (where a read-your-writes gap would show).
 token=
-for _ in $(seq 100); do
+for _ in $(seq 400); do
   answer=$(http POST "http://$http/v1/collections/docs/vectors" '{"id": "v1", "embedding": [1, 2, 3, 4]}')
   if grep -q session_token <<<"$answer"; then
     token=$(sed 's/.*"session_token":"\([^"]*\)".*/\1/' <<<"$answer")
     break
   fi
-  sleep 0.2
+  sleep 0.05
 done
 [[ -n $token ]] || fail "upsert never acknowledged: $answer"
 answer=$(search "$token")

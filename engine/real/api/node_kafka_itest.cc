@@ -136,8 +136,16 @@ TEST(NodeKafka, SessionReadInAnotherRegionSeesTheWriteAndRegionsConverge) {
     for (float x : {float(i), 0.f, 0.f, 1.f}) up.add_embedding(x);
     *up.mutable_session() = session;
     v1::WriteResponse written;
-    grpc::ClientContext context;
-    grpc::Status s = client_a->Upsert(with_deadline(&context, 30s), up, &written);
+    grpc::Status s;
+    // Right after its start a node refuses writes (UNAVAILABLE) until its own partitions are
+    // read (RegionNode::recovered()); clients retry, as a client with failover would.
+    const auto give_up = std::chrono::steady_clock::now() + 30s;
+    do {
+      grpc::ClientContext context;
+      s = client_a->Upsert(with_deadline(&context, 30s), up, &written);
+      if (s.error_code() == grpc::StatusCode::UNAVAILABLE) std::this_thread::sleep_for(10ms);
+    } while (s.error_code() == grpc::StatusCode::UNAVAILABLE &&
+             std::chrono::steady_clock::now() < give_up);
     ASSERT_TRUE(s.ok()) << s.error_message();
     session = written.session();
   }

@@ -96,6 +96,16 @@ Result<std::unique_ptr<env::Log>> open_local_log(EventLoop& loop, const NodeConf
     std::cerr << "meridian-node: reading end offsets (will retry): " << s.to_string() << "\n";
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
+  // So that the first heartbeat and the first write to each collection go out at once, not at
+  // librdkafka's next topic scan (up to a second later). Not needed for correctness: a failure
+  // here only costs that second.
+  std::vector<std::string> own_topics{node::kHeartbeatTopic};
+  for (const CollectionConfig& c : config.node.collections)
+    own_topics.push_back(node::wal_topic(c.name));
+  if (Status s = (*log)->prepare_produce(own_topics, std::chrono::seconds(5)); !s.is_ok()) {
+    std::cerr << "meridian-node: " << s.to_string()
+              << " (first produces wait for the topic scan)\n";
+  }
   return std::unique_ptr<env::Log>(std::move(log).value());
 #else
   (void)loop;

@@ -68,6 +68,21 @@ std::vector<std::unique_ptr<v1::Meridian::Stub>> make_stubs(const std::string& a
     }
     out.push_back(v1::Meridian::NewStub(channel));
   }
+  // A node listens before it takes writes (it reads its own log and waits for its consumer
+  // first; NodeStatus.recovered): measure the node, not its start.
+  const auto give_up = std::chrono::steady_clock::now() + 60s;
+  for (;;) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + 10s);
+    v1::NodeStatusResponse status;
+    if (out.empty() || (out[0]->NodeStatus(&context, {}, &status).ok() && status.recovered()))
+      break;
+    if (std::chrono::steady_clock::now() >= give_up) {
+      std::cerr << "meridian-bench: " << address << " still recovering after 60 s\n";
+      std::exit(1);
+    }
+    std::this_thread::sleep_for(20ms);
+  }
   return out;
 }
 

@@ -53,7 +53,9 @@ struct Tls {
 };
 
 // `n` stubs to `address`. Each channel gets its own subchannel pool, hence its own TCP
-// connection. Exits the process (status 1) if a channel does not connect within 10 s.
+// connection. Returns once the node says it takes writes (NodeStatus.recovered). Exits the
+// process (status 1) if a channel does not connect within 10 s or the node still recovers
+// after 60 s.
 std::vector<std::unique_ptr<v1::Meridian::Stub>> make_stubs(const std::string& address,
                                                             const Tls& tls, int n);
 

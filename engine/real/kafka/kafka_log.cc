@@ -184,9 +184,8 @@ void KafkaLog::produce(const std::string& topic, uint32_t partition, std::string
                  " produces outstanding)");
     return;
   }
-  // The bytes are copied (F_COPY); the opaque carries our id into the delivery report.
-  // Everything is copied (RD_KAFKA_MSG_F_COPY; the header always), and the writer header is
-  // left out while no writer is set.
+  // Everything is copied (RD_KAFKA_MSG_F_COPY; the header always); the opaque carries our id
+  // into the delivery report, and the writer header is left out while no writer is set.
   rd_kafka_vu_t vus[7];
   size_t n = 0;
   auto add = [&vus, &n](rd_kafka_vtype_t type) -> rd_kafka_vu_t& {
@@ -209,6 +208,40 @@ void KafkaLog::produce(const std::string& topic, uint32_t partition, std::string
     fail_now(id, key_of_partition,
              "kafka: produce to " + partition_name(topic, partition) + " failed at once: " + why);
   }
+}
+
+Status KafkaLog::prepare_produce(const std::vector<std::string>& topics,
+                                 std::chrono::milliseconds timeout) {
+  if (producer_ == nullptr) return Status::ok();  // read-only: nothing to produce
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (const std::string& topic : topics) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    // The topic object lives in the producer after our handle goes; the metadata answer fills
+    // in its partitions and leaders.
+    rd_kafka_topic_t* handle = rd_kafka_topic_new(producer_, topic.c_str(), nullptr);
+    if (handle == nullptr) {
+      return Status::invalid_argument("kafka: topic " + topic + ": " +
+                                      rd_kafka_err2str(rd_kafka_last_error()));
+    }
+    const rd_kafka_metadata_t* metadata = nullptr;
+    const rd_kafka_resp_err_t err = rd_kafka_metadata(
+        producer_, /*all_topics=*/0, handle, &metadata, int(std::max<int64_t>(1, left.count())));
+    rd_kafka_resp_err_t topic_err = RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (metadata != nullptr) {
+      if (metadata->topic_cnt == 1) topic_err = metadata->topics[0].err;
+      rd_kafka_metadata_destroy(metadata);
+    }
+    rd_kafka_topic_destroy(handle);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return Status::unavailable("kafka: producer metadata of " + topic + ": " +
+                                 rd_kafka_err2str(err));
+    }
+    if (topic_err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return Status::not_found("kafka: topic " + topic + ": " + rd_kafka_err2str(topic_err));
+    }
+  }
+  return Status::ok();
 }
 
 void KafkaLog::fail_now(uint64_t id, const PartitionKey& key, std::string why) {
@@ -304,8 +337,10 @@ void KafkaLog::subscribe(const std::string& topic, uint32_t partition, uint64_t 
                          RecordFn on_record) {
   assert(on_record);
   PartitionKey key{topic, partition};
-  const bool inserted =
-      subscriptions_.emplace(key, Subscription{std::move(on_record), from_offset, false}).second;
+  Subscription sub;
+  sub.on_record = std::move(on_record);
+  sub.position = from_offset;
+  const bool inserted = subscriptions_.emplace(key, std::move(sub)).second;
   assert(inserted && "one subscription per partition");
   (void)inserted;
   {
@@ -315,6 +350,24 @@ void KafkaLog::subscribe(const std::string& topic, uint32_t partition, uint64_t 
     shared_.kick = true;
   }
   wake_.notify_all();
+}
+
+void KafkaLog::when_reading(const std::string& topic, uint32_t partition,
+                            std::function<void()> ready) {
+  auto it = subscriptions_.find(PartitionKey{topic, partition});
+  assert(it != subscriptions_.end() && "subscribe() before when_reading()");
+  if (it == subscriptions_.end()) return;
+  if (it->second.reading) {
+    reading_ready_.push_back(std::move(ready));  // from the next poll
+  } else {
+    it->second.on_reading.push_back(std::move(ready));
+  }
+}
+
+void KafkaLog::mark_reading(Subscription& sub) {
+  sub.reading = true;
+  for (auto& ready : sub.on_reading) reading_ready_.push_back(std::move(ready));
+  sub.on_reading.clear();
 }
 
 size_t KafkaLog::pending_subscriptions() const {
@@ -354,26 +407,40 @@ void KafkaLog::poll_consumer() {
   assign_found();
   for (size_t n = 0; n < options_.max_records_per_poll; ++n) {
     rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer_, 0);
-    if (message == nullptr) return;
+    if (message == nullptr) break;
     deliver(message);
     rd_kafka_message_destroy(message);
   }
+  if (reading_ready_.empty()) return;
+  std::vector<std::function<void()>> ready;
+  ready.swap(reading_ready_);
+  for (auto& callback : ready) callback();
 }
 
-void KafkaLog::deliver(rd_kafka_message_t* message) {
-  // Errors (partition EOF, transport errors, an unknown topic) carry no record; librdkafka keeps
-  // fetching assigned partitions by itself.
-  if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR || message->rkt == nullptr) return;
-  const char* topic = rd_kafka_topic_name(message->rkt);
+KafkaLog::Subscription* KafkaLog::subscription_of(const rd_kafka_message_t* message) {
   const uint32_t partition = uint32_t(message->partition);
   if (cached_topic_ != message->rkt || cached_partition_ != partition) {
-    auto it = subscriptions_.find(PartitionKey{topic, partition});
-    if (it == subscriptions_.end() || !it->second.assigned) return;
+    auto it = subscriptions_.find(PartitionKey{rd_kafka_topic_name(message->rkt), partition});
+    if (it == subscriptions_.end() || !it->second.assigned) return nullptr;
     cached_topic_ = message->rkt;
     cached_partition_ = partition;
     cached_subscription_ = &it->second;
   }
-  Subscription& sub = *cached_subscription_;
+  return cached_subscription_;
+}
+
+void KafkaLog::deliver(rd_kafka_message_t* message) {
+  // Other errors (transport errors, an unknown topic) carry no record; librdkafka keeps fetching
+  // assigned partitions by itself. A partition EOF says the consumer has fetched up to the end.
+  const bool eof = message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF;
+  if ((message->err != RD_KAFKA_RESP_ERR_NO_ERROR && !eof) || message->rkt == nullptr) return;
+  Subscription* found = subscription_of(message);
+  if (found == nullptr) return;
+  Subscription& sub = *found;
+  if (!sub.reading) mark_reading(sub);
+  if (eof) return;
+  const char* topic = rd_kafka_topic_name(message->rkt);
+  const uint32_t partition = uint32_t(message->partition);
   const uint64_t offset = uint64_t(message->offset);
   if (offset < sub.position) {
     ++stats_.stale_records_skipped;
@@ -402,7 +469,7 @@ void KafkaLog::deliver(rd_kafka_message_t* message) {
 }
 
 bool KafkaLog::poll_ready() const {
-  if (!completions_.empty() || !outstanding_.empty()) return true;
+  if (!completions_.empty() || !outstanding_.empty() || !reading_ready_.empty()) return true;
   if (producer_ != nullptr && rd_kafka_outq_len(producer_) > 0) return true;
   rd_kafka_queue_t* queue = rd_kafka_queue_get_consumer(consumer_);
   if (queue == nullptr) return true;  // no consumer queue to look at: poll every time

@@ -58,6 +58,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -136,6 +137,11 @@ class KafkaLog final : public env::Log {
   void set_writer(uint64_t writer) override;
   void subscribe(const std::string& topic, uint32_t partition, uint64_t from_offset,
                  RecordFn on_record) override;
+  // `ready` runs (from a poll, never inside this call) once the consumer has fetched from the
+  // partition: it delivered a record of it or reached its end (a partition-EOF event), so it has
+  // the partition's leader and a fetch going. REQUIRES: subscribe() of topic/partition first.
+  void when_reading(const std::string& topic, uint32_t partition,
+                    std::function<void()> ready) override;
   uint64_t end_offset(const std::string& topic, uint32_t partition) const override;
   // The low watermark as read by load_end_offsets() or, like end_offset(), by the background
   // refresh; 0 until known.
@@ -149,6 +155,16 @@ class KafkaLog final : public env::Log {
   // it at start-up, not while serving.
   Status load_end_offsets(const std::vector<std::pair<std::string, uint32_t>>& partitions,
                           std::chrono::milliseconds timeout);
+
+  // Blocking: fetches the producer's metadata of `topics`, so that the first produce to each
+  // is sent at once. Without it librdkafka learns a topic's partitions only at its next topic
+  // scan (once a second), and a node's first heartbeat and first write to each collection after
+  // a start would wait up to a second. Errors: kNotFound for a topic that does not exist,
+  // kUnavailable if the cluster does not answer within `timeout` (nothing is lost either way:
+  // produces then wait for the scan as before). A producer started
+  // afresh after a failure (see "No gaps") learns its topics at the scan again. REQUIRES: loop
+  // thread, at start-up (blocks it for up to `timeout`).
+  Status prepare_produce(const std::vector<std::string>& topics, std::chrono::milliseconds timeout);
 
   const KafkaLogStats& stats() const { return stats_; }
   size_t outstanding_produces() const { return outstanding_.size(); }
@@ -172,6 +188,8 @@ class KafkaLog final : public env::Log {
     RecordFn on_record;
     uint64_t position = 0;  // next offset to deliver
     bool assigned = false;  // part of the consumer's assignment
+    bool reading = false;   // a record or partition EOF has arrived (when_reading)
+    std::vector<std::function<void()>> on_reading;  // when_reading callbacks until then
   };
   // State shared with the background thread; guarded by mu_.
   struct Shared {
@@ -197,8 +215,13 @@ class KafkaLog final : public env::Log {
   void poll_consumer();
   void assign_found();
   void deliver(rd_kafka_message_t* message);
+  Subscription* subscription_of(const rd_kafka_message_t* message);  // nullptr: not subscribed
+  void mark_reading(Subscription& sub);
   void recreate_producer(const std::string& why);
   void background_main();  // the metadata thread's body
+  // Background thread: fetches the consumer handle's metadata of topics in `found` not primed
+  // before, so that their partitions are fetched at once when assigned.
+  void prime_consumer(const std::set<PartitionKey>& found);
 
   static void on_delivery(rd_kafka_t* rk, const rd_kafka_message_t* message, void* opaque);
 
@@ -219,9 +242,10 @@ class KafkaLog final : public env::Log {
   const void* cached_topic_ = nullptr;  // librdkafka's topic handle of that record
   uint32_t cached_partition_ = 0;
   Subscription* cached_subscription_ = nullptr;
-  env::LogRecord scratch_;      // reused for every delivered record
-  uint64_t writer_ = 0;         // set_writer; 0: no header
-  char writer_header_[8] = {};  // writer_, little-endian
+  std::vector<std::function<void()>> reading_ready_;  // when_reading callbacks due to run
+  env::LogRecord scratch_;                            // reused for every delivered record
+  uint64_t writer_ = 0;                               // set_writer; 0: no header
+  char writer_header_[8] = {};                        // writer_, little-endian
   KafkaLogStats stats_;
   // The poller holds this; it turns false when the log is destroyed.
   std::shared_ptr<std::atomic<bool>> alive_;
@@ -231,6 +255,7 @@ class KafkaLog final : public env::Log {
   mutable Shared shared_;
   std::atomic<bool> found_pending_{false};  // shared_.found is not empty
   std::thread background_;
+  std::set<std::string> primed_topics_;  // background thread only (prime_consumer)
 };
 
 }  // namespace meridian::real

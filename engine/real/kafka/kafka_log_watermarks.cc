@@ -70,6 +70,29 @@ uint64_t KafkaLog::start_offset(const std::string& topic, uint32_t partition) co
   return it == shared_.low_watermark.end() ? 0 : it->second;
 }
 
+void KafkaLog::prime_consumer(const std::set<PartitionKey>& found) {
+  // The consumer learns the leaders of a topic it has not seen only at librdkafka's next topic
+  // scan (once a second), so a partition assigned now would start fetching up to a second
+  // later: a restarting node would read its own log that much later. Asking the consumer
+  // handle for the topic's metadata first fills its cache. Once per topic; a failure only
+  // costs that second.
+  std::set<std::string> topics;
+  for (const PartitionKey& key : found) {
+    if (primed_topics_.count(key.first) == 0) topics.insert(key.first);
+  }
+  for (const std::string& topic : topics) {
+    rd_kafka_topic_t* handle = rd_kafka_topic_new(consumer_, topic.c_str(), nullptr);
+    if (handle == nullptr) continue;
+    const rd_kafka_metadata_t* metadata = nullptr;
+    if (rd_kafka_metadata(consumer_, /*all_topics=*/0, handle, &metadata,
+                          kBlockingRequestTimeoutMs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      primed_topics_.insert(topic);
+    }
+    if (metadata != nullptr) rd_kafka_metadata_destroy(metadata);
+    rd_kafka_topic_destroy(handle);
+  }
+}
+
 void KafkaLog::background_main() {
   rd_kafka_t* const handle = metadata_;
   using Clock = std::chrono::steady_clock;
@@ -110,6 +133,7 @@ void KafkaLog::background_main() {
       auto it = partitions.find(key.first);
       if (it != partitions.end() && int64_t(key.second) < it->second) found.insert(key);
     }
+    prime_consumer(found);
     std::map<PartitionKey, std::pair<uint64_t, uint64_t>> marks;  // low, high
     if (want_watermarks && reachable) {
       last_watermarks = Clock::now();
