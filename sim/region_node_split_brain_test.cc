@@ -166,6 +166,8 @@ TEST(RegionNodeSplitBrain, TheOlderWriterYieldsAndTheNewerKeepsTheRegionWritable
     ASSERT_TRUE(r->done);
     EXPECT_TRUE(r->r.status.is_ok()) << r->r.status.to_string();
   }
+  EXPECT_EQ(second.node.counters().writer_collisions, 0u);
+  EXPECT_EQ(w.node(0).counters().writer_collisions, 0u);
   expect_takes_writes(w, second.node);
   for (int i = 0; i < 16; ++i) {
     EXPECT_TRUE(w.node(1).collection(kColl)->get("first" + std::to_string(i)).has_value()) << i;
@@ -193,6 +195,31 @@ TEST(RegionNodeSplitBrain, WritersOfTheSameEpochAreOrderedByTheirNonce) {
     expect_takes_writes(w, newer);
     expect_regions_agree(w, second.node);
   }
+}
+
+// Two nodes that write before either has read the other's heartbeat number their writes from
+// the same point: where both wrote a shard's sequence, every region keeps the first copy and
+// drops the other as a duplicate. Each node counts exactly those writes (writer_collisions).
+TEST(RegionNodeSplitBrain, WritesBothTookBeforeTheyMetAreCountedAsCollisions) {
+  Nodes w(2);
+  SecondNode second(w, 0);  // started together: both take writes at once, on an empty log
+  std::vector<std::pair<std::string, std::shared_ptr<Reply<node::WriteResponse>>>> writes;
+  for (int i = 0; i < 16; ++i) {
+    const std::string first = "first" + std::to_string(i), other = "second" + std::to_string(i);
+    writes.emplace_back(first, w.write(0, upsert(first, 1)));
+    writes.emplace_back(other, write_to(w, second.node, upsert(other, 2)));
+  }
+  w.run_for(1 * kSecond);
+  uint64_t lost = 0;
+  for (const auto& [id, reply] : writes) {
+    ASSERT_TRUE(reply->done);
+    ASSERT_TRUE(reply->r.status.is_ok()) << id << ": " << reply->r.status.to_string();
+    lost += w.node(1).collection(kColl)->get(id).has_value() ? 0 : 1;
+  }
+  EXPECT_GT(lost, 0u);
+  EXPECT_EQ(w.node(0).counters().writer_collisions, lost);
+  EXPECT_EQ(second.node.counters().writer_collisions, lost);
+  expect_regions_agree(w, second.node);
 }
 
 TEST(RegionNodeSplitBrain, AWriterWithoutAnIdStopsTheNodesThatReadItsRecords) {

@@ -45,6 +45,10 @@ struct NodeCounters {
   // Records in the own log that this node did not write: another live node of this region
   // (own_writer_check.h). Any is an alarm; the older of the two nodes refuses writes.
   uint64_t writer_conflicts = 0;
+  // Of those, sequences this node issued that another writer's record took as well: every region
+  // keeps the first copy and drops the other, so each is one write lost (if both were
+  // acknowledged). Counted by the node whose sequence it was (OwnWriterCheck::collisions()).
+  uint64_t writer_collisions = 0;
 };
 
 // One counter: its name in reports (JSON key, proto field, metric meridian_<name>_total), a
@@ -106,6 +110,9 @@ inline constexpr NodeCounterField kNodeCounterFields[] = {
     {"writer_conflicts",
      "Records in the own log this node did not write: another live node of this region",
      &NodeCounters::writer_conflicts},
+    {"writer_collisions",
+     "Sequences both this node and another live node of its region wrote: one write lost each",
+     &NodeCounters::writer_collisions},
 };
 
 // NodeCounters holds uint64_t fields only, so its size counts them: a field without a row

@@ -37,8 +37,15 @@ std::string OwnWriterCheck::check(uint64_t offset, uint64_t sequence, uint32_t c
     return at() + "is past the last this node issued (" +
            std::to_string(first_sequence_ + crcs_.size() - 1) + ")";
   }
-  if (crcs_[index] == kNotIssued) return at() + "is one this node skipped and never issued";
-  if (crcs_[index] != crc) return at() + "holds another record than the one this node wrote";
+  uint64_t& entry = crcs_[index];
+  if (entry == kNotIssued) return at() + "is one this node skipped and never issued";
+  const bool mine = uint32_t(entry) == crc;
+  entry |= mine ? kOwnReadBack : kForeignSeen;
+  if ((entry & kOwnReadBack) != 0 && (entry & kForeignSeen) != 0 && (entry & kCounted) == 0) {
+    entry |= kCounted;
+    ++collisions_;
+  }
+  if (!mine) return at() + "holds another record than the one this node wrote";
   if (sequence > highest_read_) highest_read_ = sequence;
   // What no re-send can reach any more (see the header) is forgotten; the newest stays, as the
   // next issued sequence follows it.

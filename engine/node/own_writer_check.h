@@ -60,13 +60,28 @@ class OwnWriterCheck {
   // Checksums kept (issued and not yet read back, plus the re-send window).
   size_t kept() const { return crcs_.size(); }
 
+  // Sequences this node issued that another writer's record took as well, with other contents
+  // (a "holds another record" from check(), whichever copy came first): every region keeps the
+  // first copy and drops the second as a duplicate, so one of the two writes is lost. Counted
+  // once per sequence, when both copies have been read back within the re-send window (a copy
+  // read back after its sequence left the window is reported by check() but not counted; a copy
+  // of this node's that never reaches the log lost nothing). The other reasons check() gives
+  // are records that collided with nothing of this node's.
+  uint64_t collisions() const { return collisions_; }
+
  private:
   uint64_t window_;
   uint64_t checked_until_ = 0;   // records at smaller offsets were checked (or predate start)
   uint64_t first_sequence_ = 0;  // the sequence of crcs_.front(); 0 = nothing issued yet
   uint64_t highest_read_ = 0;    // highest sequence read back that matched
   static constexpr uint64_t kNotIssued = ~uint64_t{0};
-  std::deque<uint64_t> crcs_;  // by sequence, from first_sequence_: a checksum or kNotIssued
+  // Flags next to the checksum (bits 0-31) of an issued sequence's entry.
+  static constexpr uint64_t kOwnReadBack = uint64_t{1} << 32;  // this node's copy was read
+  static constexpr uint64_t kForeignSeen = uint64_t{1} << 33;  // another writer's copy was read
+  static constexpr uint64_t kCounted = uint64_t{1} << 34;      // counted in collisions_
+  // By sequence, from first_sequence_: a checksum with flags, or kNotIssued.
+  std::deque<uint64_t> crcs_;
+  uint64_t collisions_ = 0;
 };
 
 }  // namespace meridian::node

@@ -48,6 +48,29 @@ TEST(OwnWriterCheck, AnotherWritersRecordIsNamed) {
             "issued (its earliest kept is 3)");
 }
 
+// Two copies of one sequence: whichever was read second is a duplicate everywhere, a write lost.
+TEST(OwnWriterCheck, CountsSequencesBothWritersTookOnceEach) {
+  OwnWriterCheck check(10);
+  check.start(0);
+  for (uint64_t s = 1; s <= 4; ++s) check.issued(s, uint32_t(100 + s));
+  // 1: the other writer's copy first, then this node's (this node's write is the one lost).
+  EXPECT_NE(check.check(0, 1, 0x999), "");
+  EXPECT_EQ(check.collisions(), 0u);  // this node's copy may never reach the log
+  EXPECT_EQ(check.check(1, 1, 101), "");
+  EXPECT_EQ(check.collisions(), 1u);
+  // 2: this node's copy first, then the other's, re-sent twice: still one write lost.
+  EXPECT_EQ(check.check(2, 2, 102), "");
+  EXPECT_NE(check.check(3, 2, 0x888), "");
+  EXPECT_NE(check.check(4, 2, 0x888), "");
+  EXPECT_EQ(check.collisions(), 2u);
+  // 3: this node's copy re-sent: no collision.
+  EXPECT_EQ(check.check(5, 3, 103), "");
+  EXPECT_EQ(check.check(6, 3, 103), "");
+  // Records of sequences this node never issued collide with nothing of its own.
+  EXPECT_NE(check.check(7, 9, 0x777), "");
+  EXPECT_EQ(check.collisions(), 2u);
+}
+
 TEST(OwnWriterCheck, NothingIssuedYetMeansEveryNewRecordIsForeign) {
   OwnWriterCheck check(10);
   check.start(0);

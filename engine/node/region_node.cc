@@ -181,6 +181,10 @@ NodeCounters RegionNode::counters() const {
   NodeCounters out = counters_;
   out.searches = searches_.load(std::memory_order_relaxed);
   out.searches_stale = searches_stale_.load(std::memory_order_relaxed);
+  for (const auto& [name, state] : collections_) {
+    for (const OwnWriterCheck& check : state->own_writes)
+      out.writer_collisions += check.collisions();
+  }
   return out;
 }
 
