@@ -1,6 +1,7 @@
 // Little-endian fixed-width integers, LEB128 varints and length-prefixed strings: the primitives
-// of the shard snapshot and segment file formats (docs/segment-format.md). Internal to
-// engine/core; the record codec keeps its own, hand-tuned copies.
+// of the shard snapshot and segment file formats (docs/segment-format.md), also used for the
+// region node's heartbeats and KafkaLog's writer header. The record codec keeps its own,
+// hand-tuned copies.
 //
 // ByteReader treats its input as hostile: every read checks the bytes that remain, never reads
 // past the end, and reports failure through its return value; after the first failure `ok()`

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/core/binary_io.h"
 #include "engine/node/collection_state.h"
 #include "engine/node/coverage.h"
 #include "engine/node/region_node.h"
@@ -17,9 +18,7 @@ std::string RegionNode::encode_heartbeat(uint64_t hlc, uint64_t stable_point) co
   // shard) the last sequence issued here, then the heartbeat's HLC stamp and this region's
   // stable point (appended last, so that a node that predates them reads the rest unchanged).
   std::string out;
-  auto put = [&out](uint64_t v) {
-    for (int i = 0; i < 8; ++i) out.push_back(char(v >> (8 * i)));
-  };
+  auto put = [&out](uint64_t v) { binary_io::put_fixed<uint64_t>(&out, v); };
   put(env_.clock.wall_ms());
   for (const auto& [name, state] : collections_) {
     for (uint64_t seq : state->next_sequence) put(seq);
@@ -68,11 +67,7 @@ void RegionNode::on_heartbeat(RegionId origin, const std::string& value) {
     COVER("heartbeat_layout_mismatch");
     return;
   }
-  auto get = [&value](size_t i) {
-    uint64_t v = 0;
-    for (int b = 7; b >= 0; --b) v = (v << 8) | uint8_t(value[8 * i + b]);
-    return v;
-  };
+  auto get = [&value](size_t i) { return binary_io::load_fixed<uint64_t>(value.data() + 8 * i); };
   PendingHeartbeat h;
   h.origin_wall_ms = get(0);
   for (size_t i = 0; i < shards; ++i) h.sequences.push_back(get(1 + i));

@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <cassert>
 
+#include "engine/core/binary_io.h"
 #include "engine/node/collection_state.h"
 #include "engine/node/coverage.h"
 #include "engine/node/region_node.h"
@@ -43,8 +44,7 @@ void RegionNode::on_own_heartbeat(const env::LogRecord& record) {
   // configuration changed across the restart) cannot be parsed safely; the wal replay's
   // observe() is then all the clock gets (a documented gap of rolling layout changes).
   if (record.value.size() == 8 * (3 + shards)) {
-    uint64_t hlc = 0;
-    for (int b = 7; b >= 0; --b) hlc = (hlc << 8) | uint8_t(record.value[8 * (1 + shards) + b]);
+    const uint64_t hlc = binary_io::load_fixed<uint64_t>(record.value.data() + 8 * (1 + shards));
     clock_.observe(hlc, env_.clock.wall_ms());
     COVER("own_heartbeat_observed");
   }

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "engine/core/binary_io.h"
 #include "engine/real/kafka/kafka_log_internal.h"
 
 namespace meridian::real {
@@ -155,7 +156,8 @@ KafkaLog::~KafkaLog() {
 
 void KafkaLog::set_writer(uint64_t writer) {
   writer_ = writer;
-  for (int b = 0; b < 8; ++b) writer_header_[b] = char(writer >> (8 * b));
+  writer_header_.clear();
+  binary_io::put_fixed<uint64_t>(&writer_header_, writer);
 }
 
 void KafkaLog::produce(const std::string& topic, uint32_t partition, std::string key,
@@ -199,8 +201,8 @@ void KafkaLog::produce(const std::string& topic, uint32_t partition, std::string
   add(RD_KAFKA_VTYPE_MSGFLAGS).u.i = RD_KAFKA_MSG_F_COPY;
   add(RD_KAFKA_VTYPE_OPAQUE).u.ptr = reinterpret_cast<void*>(uintptr_t(id));
   if (writer_ != 0) {
-    add(RD_KAFKA_VTYPE_HEADER).u.header = {kWriterHeader, writer_header_,
-                                           ssize_t(sizeof writer_header_)};
+    add(RD_KAFKA_VTYPE_HEADER).u.header = {kWriterHeader, writer_header_.data(),
+                                           ssize_t(writer_header_.size())};
   }
   if (rd_kafka_error_t* error = rd_kafka_produceva(producer_, vus, n); error != nullptr) {
     const std::string why = rd_kafka_error_string(error);
@@ -461,8 +463,7 @@ void KafkaLog::deliver(rd_kafka_message_t* message) {
       rd_kafka_header_get_last(headers, kWriterHeader, &writer, &writer_size) ==
           RD_KAFKA_RESP_ERR_NO_ERROR &&
       writer_size == 8) {
-    const auto* bytes = static_cast<const unsigned char*>(writer);
-    for (int b = 7; b >= 0; --b) scratch_.writer = (scratch_.writer << 8) | bytes[b];
+    scratch_.writer = binary_io::load_fixed<uint64_t>(static_cast<const char*>(writer));
   }
   ++stats_.records_delivered;
   sub.on_record(scratch_);

@@ -245,7 +245,7 @@ class KafkaLog final : public env::Log {
   std::vector<std::function<void()>> reading_ready_;  // when_reading callbacks due to run
   env::LogRecord scratch_;                            // reused for every delivered record
   uint64_t writer_ = 0;                               // set_writer; 0: no header
-  char writer_header_[8] = {};                        // writer_, little-endian
+  std::string writer_header_;                         // writer_, little-endian
   KafkaLogStats stats_;
   // The poller holds this; it turns false when the log is destroyed.
   std::shared_ptr<std::atomic<bool>> alive_;
