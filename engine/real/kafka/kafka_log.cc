@@ -219,28 +219,14 @@ Status KafkaLog::prepare_produce(const std::vector<std::string>& topics,
   for (const std::string& topic : topics) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
-    // The topic object lives in the producer after our handle goes; the metadata answer fills
-    // in its partitions and leaders.
-    rd_kafka_topic_t* handle = rd_kafka_topic_new(producer_, topic.c_str(), nullptr);
-    if (handle == nullptr) {
-      return Status::invalid_argument("kafka: topic " + topic + ": " +
-                                      rd_kafka_err2str(rd_kafka_last_error()));
+    const rd_kafka_resp_err_t err = kafka_internal::fetch_topic_metadata(
+        producer_, topic, int(std::max<int64_t>(1, left.count())));
+    if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC) {
+      return Status::not_found("kafka: topic " + topic + ": " + rd_kafka_err2str(err));
     }
-    const rd_kafka_metadata_t* metadata = nullptr;
-    const rd_kafka_resp_err_t err = rd_kafka_metadata(
-        producer_, /*all_topics=*/0, handle, &metadata, int(std::max<int64_t>(1, left.count())));
-    rd_kafka_resp_err_t topic_err = RD_KAFKA_RESP_ERR_NO_ERROR;
-    if (metadata != nullptr) {
-      if (metadata->topic_cnt == 1) topic_err = metadata->topics[0].err;
-      rd_kafka_metadata_destroy(metadata);
-    }
-    rd_kafka_topic_destroy(handle);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       return Status::unavailable("kafka: producer metadata of " + topic + ": " +
                                  rd_kafka_err2str(err));
-    }
-    if (topic_err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return Status::not_found("kafka: topic " + topic + ": " + rd_kafka_err2str(topic_err));
     }
   }
   return Status::ok();

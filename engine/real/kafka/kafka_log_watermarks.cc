@@ -81,15 +81,10 @@ void KafkaLog::prime_consumer(const std::set<PartitionKey>& found) {
     if (primed_topics_.count(key.first) == 0) topics.insert(key.first);
   }
   for (const std::string& topic : topics) {
-    rd_kafka_topic_t* handle = rd_kafka_topic_new(consumer_, topic.c_str(), nullptr);
-    if (handle == nullptr) continue;
-    const rd_kafka_metadata_t* metadata = nullptr;
-    if (rd_kafka_metadata(consumer_, /*all_topics=*/0, handle, &metadata,
-                          kBlockingRequestTimeoutMs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (kafka_internal::fetch_topic_metadata(consumer_, topic, kBlockingRequestTimeoutMs) ==
+        RD_KAFKA_RESP_ERR_NO_ERROR) {
       primed_topics_.insert(topic);
     }
-    if (metadata != nullptr) rd_kafka_metadata_destroy(metadata);
-    rd_kafka_topic_destroy(handle);
   }
 }
 
